@@ -1,0 +1,10 @@
+"""The `nanokit` command. Each sub-command lives in its own module and registers on `app`."""
+
+from nanokit.cli._app import app
+from nanokit.cli import serve  # noqa: F401  (registers `nanokit serve`)
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()

