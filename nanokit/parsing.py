@@ -1,0 +1,425 @@
+"""Splitting a Nemotron completion into reasoning, answer and tool calls, chunk by chunk.
+
+The model writes `reasoning </think> answer`, where the answer may hold Qwen3-Coder XML tool calls:
+
+    <tool_call>
+    <function=get_weather>
+    <parameter=city>
+    Paris
+    </parameter>
+    </function>
+    </tool_call>
+
+`CompletionParser` is a small state machine (REASONING -> CONTENT <-> TOOL) fed text in chunks that may
+split a tag anywhere: a chunk ending in a possible tag prefix (`</thi`) is held back until the next chunk
+decides it. It follows vLLM's `nemotron_v3` + `qwen3_coder` parsers where they agree with the model card:
+a `<tool_call>` inside the reasoning ends the reasoning (the tool call is not lost in it), stray think
+tags in the answer are dropped, leading and trailing whitespace of reasoning and answer is not emitted,
+and an unfinished tool call at the end is still reported with the arguments seen so far.
+
+It also accepts text a server has already split (`feed_reasoning`, `feed_content`), so the same rules
+apply whether or not the server runs parsers, and with thinking off everything is answer: this corrects
+servers that stream a thinking-off answer as `reasoning_content`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+THINK_START, THINK_END = "<think>", "</think>"
+TOOL_START, TOOL_END = "<tool_call>", "</tool_call>"
+FUNCTION_START, FUNCTION_END = "<function=", "</function>"
+TURN_MARKERS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>")
+
+_FUNCTION_RE = re.compile(r"<function=([^>\n]*)>(.*?)(?:</function>|(?=<function=)|$)", re.DOTALL)
+_HEADER_RE = re.compile(r"<function=([^>\n]*)>")
+_PARAMETER_RE = re.compile(r"<parameter=([^>\n]*)>(.*?)(?:</parameter>|(?=<parameter=)|$)", re.DOTALL)
+
+
+# --- what the parser produces ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One function call the model asked for; `arguments` are already coerced to the tool's schema."""
+
+    name: str
+    arguments: dict[str, Any]
+    id: str = field(default_factory=lambda: f"call_{uuid.uuid4().hex[:24]}", compare=False)
+
+    @property
+    def arguments_json(self) -> str:
+        return json.dumps(self.arguments, ensure_ascii=False)
+
+    def to_message_entry(self) -> dict[str, Any]:
+        """The entry for an assistant message's `tool_calls` list (OpenAI format)."""
+        return {"id": self.id, "type": "function",
+                "function": {"name": self.name, "arguments": self.arguments_json}}
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ContentDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """A piece of tool call `index`: its id and name first, then fragments of its JSON arguments."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+ParseEvent = ReasoningDelta | ContentDelta | ToolCallDelta
+
+
+@dataclass(frozen=True)
+class ParsedCompletion:
+    reasoning: str
+    content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+# --- argument coercion ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoercedArguments:
+    values: dict[str, Any]
+    problems: tuple[str, ...] = ()
+
+
+def _to_integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, str):
+        value = float(value) if re.fullmatch(r"\s*[+-]?\d+\.0*\s*", value) else int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise TypeError
+    return value
+
+
+def _to_number(value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, str):
+        text = value.strip()
+        value = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    if not isinstance(value, int | float):
+        raise TypeError
+    if not math.isfinite(value):
+        raise ValueError
+    return value
+
+
+def _to_boolean(value: Any) -> bool:
+    # Models copy Python's `True`/`False` from rendered history; JSON wants true/false.
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "false", "0"):
+        return value.strip().lower() in ("true", "1")
+    if not isinstance(value, bool):
+        raise TypeError
+    return value
+
+
+def _to_json(kind: str, value: Any) -> Any:
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, list if kind == "array" else dict):
+        raise TypeError
+    return value
+
+
+_CONVERTERS = {"integer": _to_integer, "number": _to_number, "boolean": _to_boolean}
+_EXPECTED = {"integer": "an integer", "number": "a number", "boolean": "true or false",
+             "array": "a JSON array", "object": "a JSON object", "string": "a string"}
+
+
+def _coerce_one(value: Any, schema: Mapping[str, Any]) -> tuple[Any, str | None]:
+    kind = schema.get("type")
+    try:
+        if kind in _CONVERTERS:
+            value = _CONVERTERS[kind](value)
+        elif kind in ("array", "object"):
+            value = _to_json(kind, value)
+        elif kind == "string" and not isinstance(value, str):
+            value = json.dumps(value) if isinstance(value, list | dict) else str(value)
+    except (ValueError, TypeError, OverflowError):
+        return value, f"should be {_EXPECTED[kind]}"
+    if kind == "array" and isinstance(schema.get("items"), Mapping):
+        items = [_coerce_one(item, schema["items"]) for item in value]
+        problem = next((p for _, p in items if p), None)
+        if problem:
+            return value, f"has an item that {problem}"
+        value = [item for item, _ in items]
+    if "enum" in schema and value not in schema["enum"]:
+        return value, f"should be one of {', '.join(map(repr, schema['enum']))}"
+    return value, None
+
+
+def coerce_arguments(arguments: Mapping[str, Any], parameters: Mapping[str, Any] | None) -> CoercedArguments:
+    """Arguments converted to the types in a JSON-schema `parameters` object, with what could not be.
+
+    `"15"` becomes 15 for an integer, `"True"` becomes true for a boolean; values that cannot be
+    converted are kept as they came and named in `problems`, one sentence each, so a tool loop can
+    tell the model what to fix instead of crashing.
+    """
+    if not parameters:
+        return CoercedArguments(dict(arguments))
+    properties = parameters.get("properties", {})
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in arguments.items():
+        if name not in properties:
+            problems.append(f"Argument {name!r} is not a parameter of this tool.")
+            values[name] = value
+            continue
+        values[name], problem = _coerce_one(value, properties[name])
+        if problem:
+            problems.append(f"Argument {name!r} {problem}; got {value!r}.")
+    for name in parameters.get("required", []):
+        if name not in values:
+            problems.append(f"Argument {name!r} is required but missing.")
+    return CoercedArguments(values, tuple(problems))
+
+
+def _parameters_by_tool(tools: Iterable[Mapping[str, Any]] | None) -> dict[str, Mapping[str, Any]]:
+    found = {}
+    for tool in tools or ():
+        function = tool.get("function", tool)
+        found[function["name"]] = function.get("parameters", {})
+    return found
+
+
+# --- Qwen3-Coder XML ------------------------------------------------------------------------------
+
+
+def _trim_template_newlines(value: str) -> str:
+    """The template puts the value on its own line: drop one newline on each side, as vLLM does."""
+    return value.removeprefix("\n").removesuffix("\n")
+
+
+def parse_tool_calls(block: str, tools: Iterable[Mapping[str, Any]] | None = None) -> list[ToolCall]:
+    """The calls in the text of one `<tool_call>` block (complete or cut off), coerced to `tools`."""
+    schemas = _parameters_by_tool(tools)
+    calls = []
+    for match in _FUNCTION_RE.finditer(block):
+        name = match.group(1).strip()
+        raw = {m.group(1).strip(): _trim_template_newlines(m.group(2)) for m in _PARAMETER_RE.finditer(match.group(2))}
+        if name:
+            values = coerce_arguments(raw, schemas[name]).values if name in schemas else raw
+            calls.append(ToolCall(name, values))
+    return calls
+
+
+# --- the streaming state machine ------------------------------------------------------------------
+
+_REASONING, _CONTENT, _TOOL = "reasoning", "content", "tool"
+_TAGS = {
+    _REASONING: (THINK_START, THINK_END, TOOL_START, *TURN_MARKERS),
+    _CONTENT: (THINK_START, THINK_END, TOOL_START, FUNCTION_START, *TURN_MARKERS),
+    _TOOL: (TOOL_END, TOOL_START, FUNCTION_END, *TURN_MARKERS),
+}
+
+
+def _held_back(text: str, tags: Iterable[str]) -> int:
+    """How many trailing characters of `text` could still grow into one of `tags`."""
+    longest = 0
+    for tag in tags:
+        for size in range(min(len(tag) - 1, len(text)), longest, -1):
+            if text.endswith(tag[:size]):
+                longest = size
+                break
+    return longest
+
+
+class _Trimmed:
+    """One output channel that never emits leading or trailing whitespace (trailing is deferred)."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.deferred = ""
+        self.parts: list[str] = []
+
+    def push(self, text: str) -> str:
+        if not self.started:
+            text = text.lstrip()
+            if not text:
+                return ""
+            self.started = True
+        body = text.rstrip()
+        if not body:
+            self.deferred += text
+            return ""
+        out = self.deferred + body
+        self.deferred = text[len(body):]
+        self.parts.append(out)
+        return out
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class CompletionParser:
+    """Feed chunks, collect events; `result()` after `finish()` gives the whole split.
+
+    `thinking` says whether the prompt opened a reasoning block (Nemotron's default); `tools` are the
+    OpenAI tool entries of the request, used to coerce argument types exactly as vLLM's parser does.
+    """
+
+    def __init__(self, *, thinking: bool = True, tools: Iterable[Mapping[str, Any]] | None = None) -> None:
+        self.thinking = thinking
+        self._tools = list(tools or [])
+        self._state = _REASONING if thinking else _CONTENT
+        self._pending = ""
+        self._block = ""
+        self._bare_function = False
+        self._reasoning, self._content = _Trimmed(), _Trimmed()
+        self._calls: list[ToolCall] = []
+        self._block_ids: list[str] = []  # ids of the open block's calls whose names were streamed
+        self._finished = False
+
+    # raw model text -------------------------------------------------------------------------------
+
+    def feed(self, text: str) -> list[ParseEvent]:
+        """Model text exactly as generated (a server without parsers, or the completions endpoint)."""
+        events: list[ParseEvent] = []
+        buffer = self._pending + text
+        while buffer:
+            tags = _TAGS[self._state]
+            hits = [(buffer.find(tag), tag) for tag in tags if tag in buffer]
+            if not hits:
+                keep = _held_back(buffer, tags)
+                events += self._emit(buffer[: len(buffer) - keep])
+                buffer = buffer[len(buffer) - keep:]
+                break
+            at, tag = min(hits)
+            events += self._emit(buffer[:at])
+            events += self._on_tag(tag)
+            buffer = buffer[at + len(tag):]
+        self._pending = buffer
+        return events
+
+    def feed_reasoning(self, text: str) -> list[ParseEvent]:
+        """Text a server labelled reasoning; with thinking off it is answer, whatever the server said."""
+        return self.feed(text)
+
+    def feed_content(self, text: str) -> list[ParseEvent]:
+        """Text a server labelled answer: the server saw the reasoning end, so this parser ends it too."""
+        events = self._end_reasoning() if self._state == _REASONING else []
+        return events + self.feed(text)
+
+    def finish(self) -> list[ParseEvent]:
+        """Flush held-back text and any unfinished tool call; call once, after the last chunk."""
+        if self._finished:
+            return []
+        self._finished = True
+        events = self._emit(self._pending)
+        self._pending = ""
+        if self._state == _TOOL:
+            events += self._close_block()
+        return events
+
+    def result(self) -> ParsedCompletion:
+        return ParsedCompletion(self._reasoning.text, self._content.text, tuple(self._calls))
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        return tuple(self._calls)
+
+    # internals ------------------------------------------------------------------------------------
+
+    def _emit(self, text: str) -> list[ParseEvent]:
+        if not text:
+            return []
+        if self._state == _TOOL:
+            self._block += text
+            return self._announce_names()
+        if self._state == _REASONING:
+            out = self._reasoning.push(text)
+            return [ReasoningDelta(out)] if out else []
+        out = self._content.push(text)
+        return [ContentDelta(out)] if out else []
+
+    def _end_reasoning(self) -> list[ParseEvent]:
+        events = self._emit(self._pending)
+        self._pending = ""
+        self._state = _CONTENT
+        return events
+
+    def _on_tag(self, tag: str) -> list[ParseEvent]:
+        if tag in TURN_MARKERS or tag == THINK_START:
+            return []
+        if self._state == _REASONING:
+            self._state = _CONTENT
+            return self._open_block(bare=False) if tag == TOOL_START else []
+        if self._state == _CONTENT:
+            if tag == TOOL_START:
+                return self._open_block(bare=False)
+            if tag == FUNCTION_START:
+                events = self._open_block(bare=True)
+                self._block = FUNCTION_START
+                return events
+            return []  # a stray </think> in the answer
+        # inside a tool block
+        if tag == FUNCTION_END:
+            self._block += tag
+            events = self._announce_names()
+            return events + (self._close_block() if self._bare_function else [])
+        events = self._close_block()
+        return events + (self._open_block(bare=False) if tag == TOOL_START else [])
+
+    def _open_block(self, *, bare: bool) -> list[ParseEvent]:
+        self._state, self._block, self._bare_function, self._block_ids = _TOOL, "", bare, []
+        return []
+
+    def _announce_names(self) -> list[ParseEvent]:
+        """Stream each call's id and name as soon as its `<function=NAME>` header is complete."""
+        names = [name.strip() for name in _HEADER_RE.findall(self._block) if name.strip()]
+        events: list[ParseEvent] = []
+        for name in names[len(self._block_ids):]:
+            call_id = f"call_{uuid.uuid4().hex[:24]}"
+            events.append(ToolCallDelta(len(self._calls) + len(self._block_ids), id=call_id, name=name))
+            self._block_ids.append(call_id)
+        return events
+
+    def _close_block(self) -> list[ParseEvent]:
+        events = self._announce_names()
+        for offset, call in enumerate(parse_tool_calls(self._block, self._tools)):
+            call = dataclasses.replace(call, id=self._block_ids[offset])
+            events.append(ToolCallDelta(len(self._calls), arguments=call.arguments_json))
+            self._calls.append(call)
+        self._state, self._block, self._block_ids = _CONTENT, "", []
+        return events
+
+
+def parse_completion(
+    text: str, *, thinking: bool = True, tools: Iterable[Mapping[str, Any]] | None = None
+) -> ParsedCompletion:
+    """The reasoning / answer / tool-call split of a whole completion (same rules as streaming)."""
+    parser = CompletionParser(thinking=thinking, tools=tools)
+    parser.feed(text)
+    parser.finish()
+    return parser.result()
+
+
+def split_reasoning(text: str, *, thinking: bool = True) -> tuple[str, str]:
+    """`(reasoning, answer)` of a completion, tool calls left out of the answer."""
+    parsed = parse_completion(text, thinking=thinking)
+    return parsed.reasoning, parsed.content
