@@ -23,6 +23,7 @@ from math import ceil
 from pathlib import Path
 from typing import Any
 
+from nanokit.catalog import ARCHITECTURE
 from nanokit.errors import ConfigError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "MemoryPlan",
     "ModelShape",
     "count_parameters",
+    "plan_launch",
     "plan_memory",
     "weight_bytes",
 ]
@@ -114,6 +116,21 @@ class ModelShape:
             mamba_ssm_cache_dtype=config.get("mamba_ssm_cache_dtype") or "float32",
             torch_dtype=str(config.get("torch_dtype") or config.get("dtype") or "bfloat16"),
         )
+
+    @classmethod
+    def nemotron_3_nano(cls) -> ModelShape:
+        """The real model's shape (the hub config's numbers, kept in nanokit.catalog)."""
+        a = ARCHITECTURE
+        return cls(
+            pattern=a.pattern, hidden_size=a.hidden_size, vocab_size=a.vocab_size,
+            num_attention_heads=a.num_attention_heads, num_key_value_heads=a.num_key_value_heads,
+            head_dim=a.head_dim, mamba_num_heads=a.mamba_num_heads, mamba_head_dim=a.mamba_head_dim,
+            ssm_state_size=a.ssm_state_size, conv_kernel=a.conv_kernel, n_groups=a.n_groups,
+            intermediate_size=a.moe_intermediate_size, n_routed_experts=a.n_routed_experts, n_shared_experts=1,
+            moe_intermediate_size=a.moe_intermediate_size,
+            moe_shared_expert_intermediate_size=a.shared_expert_intermediate_size,
+            max_position_embeddings=a.max_position_embeddings,
+        )  # fmt: skip
 
     @property
     def num_attention_layers(self) -> int:
@@ -327,3 +344,24 @@ def plan_memory(
         bytes_per_block=bytes_per_block, num_blocks=num_blocks, blocks_per_request=per_request,
         kv_capacity_tokens=tokens, max_concurrency=concurrency, context=context, fits=fits, steps=tuple(steps),
     )  # fmt: skip
+
+
+WEIGHT_DTYPES = {"bf16": "bfloat16", "fp8": "fp8", "nvfp4": "nvfp4"}
+
+
+def plan_launch(spec: Any, config: ModelShape | dict[str, Any] | str | Path | None = None) -> MemoryPlan:
+    """Plan one GPU of a nanokit.launch.LaunchSpec; config defaults to the real model's shape."""
+    shape = ModelShape.nemotron_3_nano() if config is None else (
+        config if isinstance(config, ModelShape) else ModelShape.from_config(config))
+    return plan_memory(
+        shape,
+        gpu_memory_gib=spec.gpu_info.memory_gib,
+        context=spec.context,
+        weight_dtype=WEIGHT_DTYPES[spec.variant_info.key],
+        kv_cache_dtype=spec.kv_cache_dtype,
+        mamba_ssm_cache_dtype=spec.mamba_ssm_cache_dtype,
+        gpu_memory_utilization=spec.gpu_memory_utilization or 0.92,
+        tensor_parallel=spec.tensor_parallel,
+        data_parallel=spec.dp,
+        expert_parallel=spec.ep,
+    )

@@ -1,0 +1,170 @@
+"""Rules that turn a bad launch combination into one sentence with the fix.
+
+Each rule is a small function `rule(spec, plan) -> Finding | None`, listed in RULES; `diagnose` runs them all.
+Severity: "error" (it will not start or not work), "warning" (it works but probably not as meant), "note"
+(nanokit changed something for you). `check` raises ConfigError with the first error's sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import floor
+from typing import Any
+
+from nanokit.catalog import GIB, VARIANTS
+from nanokit.errors import ConfigError
+from nanokit.launch import LONG_CONTEXT, SGLANG_MULTI_TP_SINCE, LaunchSpec, is_loopback
+from nanokit.planner import MemoryPlan, plan_launch
+
+__all__ = ["Finding", "RULES", "check", "diagnose", "smallest_fitting"]
+
+MAX_CONTEXT = 1048576
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error", "warning" or "note"
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.message}"
+
+
+Rule = Callable[[LaunchSpec, MemoryPlan], "Finding | None"]
+
+
+def nvfp4_needs_blackwell(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    gpu = spec.gpu_info
+    if spec.variant == "nvfp4" and not gpu.is_blackwell:
+        return Finding("error", "nvfp4_needs_blackwell",
+                       f"NVFP4 weights need a Blackwell GPU (compute capability 10.0 or newer) but the "
+                       f"{gpu.name} is {gpu.compute_capability_text}; use --variant fp8 or a B200/GB200/RTX PRO 6000.")
+    return None
+
+
+def fp8_needs_ada_or_newer(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    gpu = spec.gpu_info
+    if spec.variant == "fp8" and not gpu.supports_fp8:
+        return Finding("error", "fp8_needs_sm89",
+                       f"FP8 weights need compute capability 8.9 or newer but the {gpu.name} is "
+                       f"{gpu.compute_capability_text}; use --variant bf16 on this GPU.")
+    return None
+
+
+def smallest_fitting(spec: LaunchSpec, config: Any = None) -> LaunchSpec | None:
+    """The spec with the fewest GPUs (then the largest weights) whose weights fit, on the same GPU model."""
+    for gpus in (1, 2, 4, 8):
+        for key in VARIANTS:  # bf16, fp8, nvfp4: prefer the highest precision that fits
+            if key == "nvfp4" and not spec.gpu_info.is_blackwell or key == "fp8" and not spec.gpu_info.supports_fp8:
+                continue
+            candidate = spec.with_(gpus=gpus, tp=None, dp=1, variant=key, model=None)
+            plan = plan_launch(candidate, config)
+            if plan.weights_bytes + plan.overhead_bytes < plan.usable_bytes:
+                return candidate
+    return None
+
+
+def weights_fit(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if plan.weights_bytes + plan.overhead_bytes < plan.usable_bytes:
+        return None
+    need, have = plan.weights_bytes / GIB, (plan.usable_bytes - plan.overhead_bytes) / GIB
+    fit = smallest_fitting(spec)
+    fix = ("no configuration of this GPU model up to 8 GPUs fits; pick a GPU with more memory" if fit is None
+           else f"the smallest that fits is --variant {fit.variant} --gpus {fit.gpus}")
+    return Finding("error", "weights_do_not_fit",
+                   f"{spec.variant_info.label} weights need {need:.1f} GiB per GPU but the {spec.gpu_info.name} leaves "
+                   f"{have:.1f} GiB for them at TP {spec.tensor_parallel}; {fix}.")
+
+
+def long_context(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if spec.context > MAX_CONTEXT:
+        return Finding("error", "context_over_1m",
+                       f"A context of {spec.context:,} tokens is past the model's 1M ({MAX_CONTEXT:,}) maximum; "
+                       f"pass --context {MAX_CONTEXT} or less.")
+    if not spec.long_context:
+        return None
+    variable = next(iter(k for k in spec.env() if "LONG" in k), None)
+    if variable is None:
+        return Finding("note", "long_context",
+                       f"A context of {spec.context:,} tokens is past the config's 256k ({LONG_CONTEXT:,}); "
+                       f"{spec.engine} takes it from max_seq_len, and accuracy past 256k is the model's, not ours.")
+    return Finding("note", "long_context",
+                   f"A context of {spec.context:,} tokens is past the config's 256k ({LONG_CONTEXT:,}), so the "
+                   f"command sets {variable}=1 for you; drop to --context {LONG_CONTEXT} to do without it.")
+
+
+def concurrency_fits(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if not plan.fits and plan.num_blocks == 0:
+        return None  # weights_fit already says why
+    most = floor(plan.max_concurrency)
+    if spec.concurrency <= most:
+        return None
+    if most < 1:
+        return Finding("error", "concurrency_exceeds_memory",
+                       f"Not even one {spec.context:,}-token sequence fits in the KV cache left after the weights; "
+                       f"shorten --context or add GPUs.")
+    return Finding("error", "concurrency_exceeds_memory",
+                   f"{spec.concurrency} sequences of {spec.context:,} tokens need more KV cache and Mamba state than "
+                   f"the {plan.kv_cache_memory_bytes / GIB:.1f} GiB left after the weights; at most {most} fit, so "
+                   f"pass --concurrency {most} (or shorten --context).")
+
+
+def fp8_kv_with_bf16_weights(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if spec.kv_cache_dtype == "fp8" and spec.variant == "bf16":
+        return Finding("warning", "fp8_kv_with_bf16_weights",
+                       "An FP8 KV cache with BF16 weights costs accuracy for memory the BF16 model rarely needs "
+                       "(the KV cache is only 6 of 52 layers); keep --kv-cache-dtype auto unless you need the tokens.")
+    return None
+
+
+def exposed_without_key(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if not is_loopback(spec.host) and not spec.api_key:
+        return Finding("warning", "exposed_without_key",
+                       f"Binding {spec.host} without an API key lets anyone who can reach this port use the server; "
+                       "pass --api-key or keep --host 127.0.0.1.")
+    if spec.engine == "trtllm" and spec.api_key:
+        return Finding("warning", "trtllm_has_no_api_key",
+                       "trtllm-serve has no API-key option, so the key is not enforced; put the server behind an "
+                       "authenticating proxy or keep --host 127.0.0.1.")
+    return None
+
+
+def sglang_tp_one_only(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    version = spec.version
+    if spec.engine == "sglang" and spec.tensor_parallel > 1 and version is not None and version < SGLANG_MULTI_TP_SINCE:
+        since = ".".join(map(str, SGLANG_MULTI_TP_SINCE))
+        return Finding("error", "sglang_tp_one_only",
+                       f"SGLang {spec.engine_version} runs this model only with TP=1; use --gpus 1 (with DP for more "
+                       f"GPUs) or SGLang {since} or newer.")
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    nvfp4_needs_blackwell,
+    fp8_needs_ada_or_newer,
+    weights_fit,
+    long_context,
+    concurrency_fits,
+    fp8_kv_with_bf16_weights,
+    exposed_without_key,
+    sglang_tp_one_only,
+)
+
+
+def diagnose(spec: LaunchSpec, plan: MemoryPlan | None = None) -> list[Finding]:
+    """Every finding for a spec, errors first."""
+    plan = plan or plan_launch(spec)
+    findings = [f for rule in RULES if (f := rule(spec, plan)) is not None]
+    order = {"error": 0, "warning": 1, "note": 2}
+    return sorted(findings, key=lambda f: order[f.severity])
+
+
+def check(spec: LaunchSpec, plan: MemoryPlan | None = None) -> list[Finding]:
+    """The findings, or ConfigError with the first error's sentence when the spec cannot work."""
+    findings = diagnose(spec, plan)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise ConfigError(errors[0].message)
+    return findings

@@ -1,0 +1,357 @@
+"""LaunchSpec: what the user has and wants, rendered as the command that starts vLLM, SGLang or TRT-LLM.
+
+A spec renders to an argv list, environment variables, a shell line (one line or backslash-continued, quoted with
+shlex) and the files the engine needs (TRT-LLM's AutoDeploy YAML). Commands are built as lists; the shell line is
+a rendering of the list, never the other way round.
+
+Version-aware names (engine_version=None means the newest release we know):
+
+- vLLM reasoning parser: the model's documentation (vLLM of late 2025) loads `nano_v3` from the hub repo's
+  `nano_v3_reasoning_parser.py` with `--reasoning-parser-plugin`; vLLM 0.26.0 and 0.32.0 ship `nemotron_v3` built
+  in and no `nano_v3`. We take 0.14 (the first release after the model's launch) as the cut-off; pass the version
+  you run to get the other form.
+- vLLM MoE backend for FP8/NVFP4: `VLLM_USE_FLASHINFER_MOE_FP8/FP4=1` + `VLLM_FLASHINFER_MOE_BACKEND=throughput`
+  in the documented versions; vLLM 0.32.0 has no such variables and takes `--moe-backend flashinfer_cutlass`
+  (the CUTLASS kernels "throughput" selected). Cut-off assumed at 0.30.
+- SGLang reasoning parser: `nano_v3`, later renamed `nemotron_3` (cut-off assumed at 0.5.9); only TP=1 worked for
+  this model before 0.5.7 (the doctor checks it).
+- TRT-LLM: `nano-v3` in every version.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import yaml
+
+from nanokit.catalog import GPU, Variant, get_gpu, get_variant
+from nanokit.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "ENGINES",
+    "LONG_CONTEXT",
+    "LaunchSpec",
+    "parse_version",
+    "render_shell",
+]
+
+ENGINES = ("vllm", "sglang", "trtllm")
+DEFAULT_PORTS = {"vllm": 8000, "sglang": 30000, "trtllm": 8000}
+LONG_CONTEXT = 262144  # the config's max_position_embeddings; past it vLLM needs VLLM_ALLOW_LONG_MAX_MODEL_LEN=1
+KV_CACHE_DTYPES = ("auto", "fp8")
+MAMBA_CACHE_DTYPES = ("float32", "bfloat16", "float16")
+TOOL_PARSER = "qwen3_coder"
+
+VLLM_BUILTIN_PARSER_SINCE = (0, 14)
+VLLM_MOE_BACKEND_FLAG_SINCE = (0, 30)
+SGLANG_NEMOTRON3_PARSER_SINCE = (0, 5, 9)
+SGLANG_MULTI_TP_SINCE = (0, 5, 7)
+NANO_V3_PLUGIN_URL = (
+    "https://huggingface.co/nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16/resolve/main/nano_v3_reasoning_parser.py"
+)
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    """"0.11.2" -> (0, 11, 2); None or "latest" -> None (the newest behaviour)."""
+    if text is None or str(text).strip().lower() in ("", "latest"):
+        return None
+    parts = []
+    for piece in str(text).strip().lstrip("v").split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit()) if piece[:1].isdigit() else ""
+        if not digits:
+            break
+        parts.append(int(digits))
+    if not parts:
+        raise ConfigError(f"Engine version {text!r} is not a version number; write something like 0.11.2.")
+    return tuple(parts)
+
+
+def _at_least(version: tuple[int, ...] | None, since: tuple[int, ...]) -> bool:
+    return version is None or version >= since
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def render_shell(argv: list[str], env: dict[str, str] | None = None, *, multiline: bool = False) -> str:
+    """A copy-pasteable shell line: `VAR=value cmd arg ...`, every word quoted with shlex.
+
+    multiline=True puts each long option (with its values) on its own backslash-continued line.
+    """
+    words = [f"{k}={shlex.quote(v)}" for k, v in (env or {}).items()]
+    if not multiline:
+        return " ".join(words + [shlex.quote(a) for a in argv])
+    lines, current = [], []
+    for word in words:
+        lines.append(word)
+    for arg in argv:
+        if arg.startswith("--") and current:
+            lines.append(" ".join(current))
+            current = []
+        current.append(shlex.quote(arg))
+    lines.append(" ".join(current))
+    return " \\\n  ".join(lines)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaunchSpec:
+    """One deployment: engine, hardware, variant, limits and options.
+
+    `concurrency` is the number of sequences one engine instance runs at once (vLLM --max-num-seqs); with DP each
+    of the `dp` instances gets that many. `gpus` = TP x DP; leave `tp` None to use every GPU for TP.
+    """
+
+    engine: str = "vllm"
+    gpu: str | GPU = "h200"
+    gpus: int = 1
+    tp: int | None = None
+    dp: int = 1
+    ep: bool = False
+    variant: str = "bf16"
+    context: int = 32768
+    concurrency: int = 64
+    kv_cache_dtype: str = "auto"
+    mamba_ssm_cache_dtype: str = "float32"
+    reasoning: bool = True
+    tools: bool = True
+    host: str = "127.0.0.1"
+    port: int | None = None
+    api_key: str | None = None
+    served_name: str | None = None
+    engine_version: str | None = None
+    model: str | None = None  # a local path or another hub id instead of the variant's
+    gpu_memory_utilization: float | None = None
+    extra: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"Unknown engine {self.engine!r}; pick one of {', '.join(ENGINES)}.")
+        get_variant(self.variant)
+        get_gpu(self.gpu)
+        parse_version(self.engine_version)
+        if self.gpus < 1 or self.dp < 1 or (self.tp is not None and self.tp < 1):
+            raise ConfigError("GPU, TP and DP counts must be at least 1; pass --gpus 1 for a single GPU.")
+        if self.tensor_parallel * self.dp != self.gpus:
+            raise ConfigError(
+                f"TP {self.tensor_parallel} x DP {self.dp} does not equal {self.gpus} GPUs; "
+                f"make TP x DP equal the GPU count (for example TP {self.gpus // self.dp or 1} with DP {self.dp})."
+            )
+        if self.kv_cache_dtype not in KV_CACHE_DTYPES:
+            raise ConfigError(f"KV-cache dtype {self.kv_cache_dtype!r} is not one of {', '.join(KV_CACHE_DTYPES)}.")
+        if self.mamba_ssm_cache_dtype not in MAMBA_CACHE_DTYPES:
+            raise ConfigError(
+                f"Mamba cache dtype {self.mamba_ssm_cache_dtype!r} is not one of {', '.join(MAMBA_CACHE_DTYPES)}."
+            )
+        if self.context < 1 or self.concurrency < 1:
+            raise ConfigError("Context and concurrency must be positive; pass for example --context 32768.")
+
+    # ----- resolved facts -----
+    @property
+    def tensor_parallel(self) -> int:
+        return self.tp if self.tp is not None else max(1, self.gpus // self.dp)
+
+    @property
+    def gpu_info(self) -> GPU:
+        return get_gpu(self.gpu)
+
+    @property
+    def variant_info(self) -> Variant:
+        return get_variant(self.variant)
+
+    @property
+    def model_id(self) -> str:
+        return self.model or self.variant_info.hub_id
+
+    @property
+    def resolved_port(self) -> int:
+        return self.port if self.port is not None else DEFAULT_PORTS[self.engine]
+
+    @property
+    def version(self) -> tuple[int, ...] | None:
+        return parse_version(self.engine_version)
+
+    @property
+    def long_context(self) -> bool:
+        return self.context > LONG_CONTEXT
+
+    def with_(self, **changes: Any) -> LaunchSpec:
+        """A copy with some fields changed (the spec itself is frozen)."""
+        return replace(self, **changes)
+
+    @property
+    def reasoning_parser(self) -> str | None:
+        if not self.reasoning:
+            return None
+        if self.engine == "vllm":
+            return "nemotron_v3" if _at_least(self.version, VLLM_BUILTIN_PARSER_SINCE) else "nano_v3"
+        if self.engine == "sglang":
+            return "nemotron_3" if _at_least(self.version, SGLANG_NEMOTRON3_PARSER_SINCE) else "nano_v3"
+        return "nano-v3"
+
+    # ----- rendering -----
+    def argv(self) -> list[str]:
+        """The command as a list of arguments (the API key travels in env() where the engine allows it)."""
+        return {"vllm": self._vllm_argv, "sglang": self._sglang_argv, "trtllm": self._trtllm_argv}[self.engine]()
+
+    def env(self) -> dict[str, str]:
+        """Environment variables the command needs."""
+        env: dict[str, str] = {}
+        quantized = self.variant in ("fp8", "nvfp4")
+        if self.engine == "vllm":
+            if quantized and not _at_least(self.version, VLLM_MOE_BACKEND_FLAG_SINCE):
+                env["VLLM_USE_FLASHINFER_MOE_FP8" if self.variant == "fp8" else "VLLM_USE_FLASHINFER_MOE_FP4"] = "1"
+                env["VLLM_FLASHINFER_MOE_BACKEND"] = "throughput"
+            if self.long_context:
+                env["VLLM_ALLOW_LONG_MAX_MODEL_LEN"] = "1"
+            if self.api_key:
+                env["VLLM_API_KEY"] = self.api_key
+        elif self.engine == "sglang" and self.long_context:
+            env["SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN"] = "1"
+        elif self.engine == "trtllm":
+            env["TRTLLM_ENABLE_PDL"] = "1"
+        return env
+
+    def files(self) -> dict[str, str]:
+        """Files the command refers to, by name: TRT-LLM's nano_v3.yaml."""
+        if self.engine == "trtllm":
+            return {"nano_v3.yaml": self.trtllm_yaml()}
+        return {}
+
+    def shell(self, *, multiline: bool = False) -> str:
+        return render_shell(self.argv(), self.env(), multiline=multiline)
+
+    def engine_args(self) -> list[str]:
+        """vLLM flags other than model, host, port, served name, parsers and max-model-len.
+
+        These are what `VLLMServer(extra_args=...)` takes; see vllm_server_kwargs() for the rest.
+        """
+        if self.engine != "vllm":
+            raise ConfigError(f"engine_args() renders vLLM flags; this spec is for {self.engine}.")
+        return self._vllm_engine_flags()
+
+    def vllm_server_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for nanokit.server.VLLMServer that launch this spec."""
+        args = self.engine_args()
+        if self.reasoning_parser == "nano_v3":
+            args = ["--reasoning-parser-plugin", "nano_v3_reasoning_parser.py", *args]
+        return {
+            "model": self.model_id,
+            "host": self.host,
+            "port": self.port,
+            "api_key": self.api_key,
+            "served_model_name": self.served_name,
+            "reasoning_parser": self.reasoning_parser,
+            "tool_call_parser": TOOL_PARSER if self.tools else None,
+            "max_model_len": self.context,
+            "extra_args": tuple(args),
+            "env": {k: v for k, v in self.env().items() if k != "VLLM_API_KEY"} or None,
+        }
+
+    def _vllm_engine_flags(self) -> list[str]:
+        args = ["--trust-remote-code", "--async-scheduling", "--max-num-seqs", str(self.concurrency)]
+        if self.tensor_parallel > 1:
+            args += ["--tensor-parallel-size", str(self.tensor_parallel)]
+        if self.dp > 1:
+            args += ["--data-parallel-size", str(self.dp)]
+        if self.ep:
+            args += ["--enable-expert-parallel"]
+        if self.kv_cache_dtype == "fp8":
+            args += ["--kv-cache-dtype", "fp8"]
+        args += ["--mamba-ssm-cache-dtype", self.mamba_ssm_cache_dtype]
+        if self.variant in ("fp8", "nvfp4") and _at_least(self.version, VLLM_MOE_BACKEND_FLAG_SINCE):
+            args += ["--moe-backend", "flashinfer_cutlass"]
+        if self.gpu_memory_utilization is not None:
+            args += ["--gpu-memory-utilization", f"{self.gpu_memory_utilization:g}"]
+        return args + list(self.extra)
+
+    def _vllm_argv(self) -> list[str]:
+        argv = ["vllm", "serve", self.model_id]
+        if self.served_name:
+            argv += ["--served-model-name", self.served_name]
+        argv += ["--host", self.host, "--port", str(self.resolved_port), "--max-model-len", str(self.context)]
+        argv += self._vllm_engine_flags()
+        if self.tools:
+            argv += ["--enable-auto-tool-choice", "--tool-call-parser", TOOL_PARSER]
+        if self.reasoning_parser == "nano_v3":
+            argv += ["--reasoning-parser-plugin", "nano_v3_reasoning_parser.py"]
+        if self.reasoning_parser:
+            argv += ["--reasoning-parser", self.reasoning_parser]
+        return argv
+
+    def _sglang_argv(self) -> list[str]:
+        argv = ["python3", "-m", "sglang.launch_server", "--model-path", self.model_id, "--trust-remote-code"]
+        if self.served_name:
+            argv += ["--served-model-name", self.served_name]
+        argv += ["--host", self.host, "--port", str(self.resolved_port), "--tp", str(self.tensor_parallel)]
+        if self.dp > 1:
+            argv += ["--dp", str(self.dp)]
+        if self.ep:
+            argv += ["--ep-size", str(self.gpus)]
+        argv += ["--context-length", str(self.context), "--max-running-requests", str(self.concurrency)]
+        if self.kv_cache_dtype == "fp8":
+            argv += ["--kv-cache-dtype", "fp8_e4m3"]
+        argv += ["--mamba-ssm-dtype", self.mamba_ssm_cache_dtype]
+        if self.gpu_info.is_blackwell:
+            argv += ["--attention-backend", "flashinfer"]
+        if self.gpu_memory_utilization is not None:
+            argv += ["--mem-fraction-static", f"{self.gpu_memory_utilization:g}"]
+        if self.tools:
+            argv += ["--tool-call-parser", TOOL_PARSER]
+        if self.reasoning_parser:
+            argv += ["--reasoning-parser", self.reasoning_parser]
+        if self.api_key:
+            argv += ["--api-key", self.api_key]
+        return argv + list(self.extra)
+
+    def _trtllm_argv(self) -> list[str]:
+        argv = ["trtllm-serve", self.model_id, "--backend", "_autodeploy", "--trust_remote_code",
+                "--host", self.host, "--port", str(self.resolved_port)]  # fmt: skip
+        if self.gpus > 1:
+            argv += ["--tp_size", str(self.gpus)]
+            if self.ep:
+                argv += ["--ep_size", str(self.gpus)]
+        argv += ["--config", "nano_v3.yaml"]
+        if self.reasoning_parser:
+            argv += ["--reasoning_parser", self.reasoning_parser]
+        if self.tools:
+            argv += ["--tool_parser", TOOL_PARSER]
+        return argv + list(self.extra)
+
+    def trtllm_yaml(self) -> str:
+        """The AutoDeploy config (nano_v3.yaml) with the keys the model's documentation uses."""
+        sizes = [n for n in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if n < self.concurrency]
+        kv_config: dict[str, Any] = {
+            "free_gpu_memory_fraction": self.gpu_memory_utilization or 0.88,
+            "enable_block_reuse": False,  # no prefix reuse for the hybrid's Mamba state
+            "mamba_ssm_cache_dtype": self.mamba_ssm_cache_dtype,
+        }
+        if self.kv_cache_dtype == "fp8":
+            kv_config["dtype"] = "fp8"
+        transforms: dict[str, Any] = {
+            "detect_sharding": {"sharding_dims": ["tp", "ep"] if self.ep else ["tp"]},
+            "multi_stream_moe": {"stage": "compile", "enabled": True},
+            "gather_logits_before_lm_head": {"enabled": True},
+            "fuse_mamba_a_log": {"stage": "post_load_fusion", "enabled": True},
+        }
+        config = {
+            "runtime": "trtllm",
+            "compile_backend": "torch-cudagraph",
+            "max_batch_size": self.concurrency,
+            "max_seq_len": self.context,
+            "enable_chunked_prefill": True,
+            "attn_backend": "flashinfer",
+            "cuda_graph_batch_sizes": [*sizes, self.concurrency],
+            "kv_cache_config": kv_config,
+            "transforms": transforms,
+        }
+        return yaml.safe_dump(config, sort_keys=False)
