@@ -1,0 +1,47 @@
+"""The embedded model's shape: NemotronH (Mamba-2 + attention + MLP, no MoE), a few million parameters.
+
+Nemotron-3-Nano interleaves Mamba-2, MoE and attention layers; vLLM's CPU backend cannot build NemotronH's
+MoE layers (squared-ReLU experts are CUDA/XPU/ROCm only), so the MoE slots become plain relu2 MLPs.
+Attention heads use head_dim 64 (a size vLLM's CPU attention supports) and GQA like the real model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nanokit.tiny.tokenizer import VOCAB_SIZE
+
+MAX_MODEL_LEN = 4096
+
+# M = Mamba-2, * = attention, - = MLP; the real pattern with E replaced by -, cut to eight layers.
+LAYER_PATTERN = "M-*-M-*-"
+_LAYER_TYPES = {"M": "linear_attention", "*": "full_attention", "-": "mlp"}
+
+
+def model_config() -> dict[str, Any]:
+    """Keyword arguments for transformers' NemotronHConfig (and the config.json vLLM reads)."""
+    return {
+        "architectures": ["NemotronHForCausalLM"],
+        "model_type": "nemotron_h",
+        "vocab_size": VOCAB_SIZE,
+        "hidden_size": 256,
+        "layers_block_type": [_LAYER_TYPES[c] for c in LAYER_PATTERN],
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "head_dim": 64,
+        "intermediate_size": 768,
+        "mlp_hidden_act": "relu2",
+        "mamba_num_heads": 8,
+        "mamba_head_dim": 64,
+        "ssm_state_size": 64,
+        "n_groups": 2,
+        "conv_kernel": 4,
+        "expand": 2,
+        "chunk_size": 128,
+        "max_position_embeddings": MAX_MODEL_LEN,
+        "tie_word_embeddings": False,
+        "pad_token_id": 3,
+        "bos_token_id": 1,
+        "eos_token_id": 11,
+        "dtype": "float32",
+    }

@@ -1,0 +1,111 @@
+"""The embedded model's checkpoint directory: tokenizer ids, deterministic and atomic builds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import nanokit.tiny as tiny
+from nanokit.errors import ConfigError
+from nanokit.tiny import checkpoint as build_module
+
+
+def _digest(directory: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("NANOKIT_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    return tiny.build(tmp_path_factory.mktemp("tiny") / "model", progress=False)
+
+
+def test_directory_holds_a_complete_nemotron_h_checkpoint(built):
+    names = {p.name for p in built.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+            "generation_config.json", "chat_template.jinja"} <= names
+    config = json.loads((built / "config.json").read_text())
+    assert config["architectures"] == ["NemotronHForCausalLM"]
+    assert "moe" not in config["layers_block_type"]
+    assert {"linear_attention", "full_attention", "mlp"} == set(config["layers_block_type"])
+    assert config["nanokit"]["served_model_name"] == tiny.SERVED_NAME == "tiny-nemotron-h"
+
+
+def test_weights_stay_a_few_megabytes(built):
+    assert (built / "model.safetensors").stat().st_size < 30_000_000
+
+
+def test_tokenizer_puts_special_tokens_at_nemotron_ids(built):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(built / "tokenizer.json"))
+    expected = {"<unk>": 0, "<s>": 1, "</s>": 2, "<|im_start|>": 10, "<|im_end|>": 11, "<think>": 12,
+                "</think>": 13, "<tool_call>": 14, "</tool_call>": 15}
+    assert {token: tokenizer.token_to_id(token) for token in expected} == expected
+    assert tokenizer.encode("<think>\nplan</think>").ids[0] == 12
+
+
+def test_digits_are_single_tokens_so_numbers_copy_exactly(built):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(built / "tokenizer.json"))
+    encoding = tokenizer.encode("bill 1234.56")
+    assert [t for t in encoding.tokens if any(c.isdigit() for c in t)] == list("123456")
+    assert tokenizer.decode(encoding.ids) == "bill 1234.56"
+
+
+def test_markup_survives_decoding_with_special_tokens_skipped(built):
+    # vLLM detokenizes with skip_special_tokens=True; the parsers still need <think> and <tool_call>.
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(built / "tokenizer.json"))
+    text = "why</think>\n\n<tool_call>\n<function=f>\n</function>\n</tool_call>"
+    assert tokenizer.decode(tokenizer.encode(text + "<|im_end|>").ids, skip_special_tokens=True) == text
+
+
+def test_build_is_deterministic(tmp_path):
+    first = tiny.build(tmp_path / "a", trained=False, progress=False)
+    second = tiny.build(tmp_path / "b", trained=False, progress=False)
+    assert _digest(first) == _digest(second)
+    assert build_module.fingerprint(trained=False) == build_module.fingerprint(trained=False)
+
+
+def test_default_dir_is_keyed_by_fingerprint_and_reused(cache):
+    path = tiny.build(progress=False)
+    assert path == tiny.default_dir() == cache / "tiny" / build_module.fingerprint()
+    mtime = (path / "model.safetensors").stat().st_mtime_ns
+    assert tiny.build(progress=False) == path
+    assert (path / "model.safetensors").stat().st_mtime_ns == mtime
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no staging folders left behind
+
+
+def test_failed_build_leaves_nothing_under_the_final_name(cache, monkeypatch):
+    def explode(directory, **kwargs):
+        (directory / "config.json").write_text("{}")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build_module, "_write_checkpoint", explode)
+    with pytest.raises(RuntimeError):
+        tiny.build(progress=False)
+    assert not tiny.default_dir().exists()
+    assert os.listdir(cache / "tiny") == []
+
+
+def test_foreign_directory_is_not_overwritten_without_force(tmp_path):
+    target = tmp_path / "taken"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="force=True"):
+        tiny.build(target, trained=False, progress=False)
+    tiny.build(target, trained=False, force=True, progress=False)
+    assert not (target / "notes.txt").exists()
+    assert (target / "config.json").exists()
