@@ -196,7 +196,7 @@ def timeline(records: Sequence[RequestRecord], *, bucket_s: float = 1.0,
         return [], []
     t0 = min(r.start_time for r in ok) if origin is None else origin
     span = max(r.end_time for r in ok) - t0
-    n = int(math.ceil(span / bucket_s)) + 1
+    n = math.ceil(span / bucket_s) + 1
     tokens = [0] * n
     active = [0] * n
     for r in ok:

@@ -1,0 +1,135 @@
+"""One streamed request over httpx, turned into a RequestRecord; it catches everything and never raises.
+
+Timing follows vLLM's request functions: the clock starts just before the request is sent; every
+server-sent event that carries a choice is a chunk (its arrival is timestamped when parsed); the usage event
+gives the token counts. For chat, a chunk whose delta carries `reasoning` (or the older `reasoning_content`)
+counts toward the first reasoning time and one with `content` toward the first answer time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from nanokit.bench.records import RequestRecord
+from nanokit.bench.workloads import BenchRequest
+
+Endpoint = Literal["completions", "chat"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestOptions:
+    """How every request of a run is shaped."""
+
+    model: str
+    endpoint: Endpoint = "completions"
+    ignore_eos: bool = True
+    reasoning: bool | None = None  # None: the server's default; chat only
+    temperature: float | None = None
+    extra_body: dict[str, Any] | None = None
+
+    def payload(self, request: BenchRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "stream": True, "stream_options": {"include_usage": True}}
+        if self.endpoint == "chat":
+            body["messages"] = request.messages()
+            body["max_completion_tokens"] = request.output_len
+            if self.reasoning is not None:
+                body["chat_template_kwargs"] = {"enable_thinking": self.reasoning}
+        else:
+            body["prompt"] = request.text()
+            body["max_tokens"] = request.output_len
+            body["repetition_penalty"] = 1.0
+        if self.ignore_eos:
+            body["ignore_eos"] = True
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        body.update(self.extra_body or {})
+        return body
+
+    @property
+    def path(self) -> str:
+        return "/chat/completions" if self.endpoint == "chat" else "/completions"
+
+
+class _Stream:
+    """Mutable state of one request while it streams; frozen into a RequestRecord at the end."""
+
+    def __init__(self, start: float, prompt_len: int) -> None:
+        self.start = start
+        self.last = start
+        self.ttft = 0.0
+        self.ttfr: float | None = None
+        self.ttfa: float | None = None
+        self.itl: list[float] = []
+        self.chunks = 0
+        self.prompt_tokens = prompt_len
+        self.output_tokens = 0
+
+    def event(self, data: dict, now: float) -> bool:
+        """Account one parsed event; True when it carried a token chunk."""
+        choices = data.get("choices")
+        if choices:
+            if self.chunks == 0:
+                self.ttft = now - self.start
+            else:
+                self.itl.append(now - self.last)
+            self.last = now
+            self.chunks += 1
+            delta = choices[0].get("delta")
+            if delta is not None:
+                if self.ttfr is None and (delta.get("reasoning") or delta.get("reasoning_content")):
+                    self.ttfr = now - self.start
+                if self.ttfa is None and delta.get("content"):
+                    self.ttfa = now - self.start
+            return True
+        usage = data.get("usage")
+        if usage:
+            self.output_tokens = usage.get("completion_tokens") or 0
+            self.prompt_tokens = usage.get("prompt_tokens") or self.prompt_tokens
+        return False
+
+    def record(self, queued: float) -> RequestRecord:
+        if self.chunks == 0:
+            return self.failed("The stream ended without a single token chunk.", queued)
+        return RequestRecord(success=True, start_time=self.start, ttft=self.ttft, ttfr=self.ttfr, ttfa=self.ttfa,
+                             itl=tuple(self.itl), latency=self.last - self.start, prompt_tokens=self.prompt_tokens,
+                             output_tokens=self.output_tokens or self.chunks, client_queue_time=queued)
+
+    def failed(self, error: str, queued: float) -> RequestRecord:
+        return RequestRecord(success=False, error=error, start_time=self.start, prompt_tokens=self.prompt_tokens,
+                             output_tokens=self.chunks, client_queue_time=queued, ttft=self.ttft,
+                             itl=tuple(self.itl), latency=self.last - self.start)
+
+
+async def send_request(http: httpx.AsyncClient, options: RequestOptions, request: BenchRequest, *,
+                       on_chunk: Callable[[], None] | None = None, arrival: float | None = None,
+                       clock: Callable[[], float] = time.perf_counter) -> RequestRecord:
+    """Stream one request and return its record; failures (HTTP, network, timeouts, bad data) become records."""
+    start = clock()
+    stream = _Stream(start, request.prompt_len)
+    queued = start - arrival if arrival is not None else 0.0
+    try:
+        async with http.stream("POST", options.path, json=options.payload(request)) as response:
+            if response.status_code != 200:
+                body = (await response.aread()).decode(errors="replace")[:300]
+                return stream.failed(f"HTTP {response.status_code}: {body}", queued)
+            buffer = b""
+            async for raw in response.aiter_raw():
+                buffer += raw
+                while b"\n\n" in buffer:
+                    message, buffer = buffer.split(b"\n\n", 1)
+                    if not message.startswith(b"data: "):
+                        continue
+                    payload = message[6:].strip()
+                    if payload == b"[DONE]":
+                        continue
+                    if stream.event(json.loads(payload), clock()) and on_chunk is not None:
+                        on_chunk()
+    except Exception as exc:  # noqa: BLE001 - a record must never raise; the error is kept as text
+        return stream.failed(f"{type(exc).__name__}: {exc}".strip(), queued)
+    return stream.record(queued)
