@@ -322,8 +322,7 @@ class CompletionParser:
 
     def feed_content(self, text: str) -> list[ParseEvent]:
         """Text a server labelled answer: the server saw the reasoning end, so this parser ends it too."""
-        events = self._end_reasoning() if self._state == _REASONING else []
-        return events + self.feed(text)
+        return self.end_reasoning() + self.feed(text)
 
     def finish(self) -> list[ParseEvent]:
         """Flush held-back text and any unfinished tool call; call once, after the last chunk."""
@@ -342,6 +341,15 @@ class CompletionParser:
     @property
     def tool_calls(self) -> tuple[ToolCall, ...]:
         return tuple(self._calls)
+
+    @property
+    def in_reasoning(self) -> bool:
+        """True while no `</think>` (or tool call, or server-labelled answer) has ended the reasoning."""
+        return self._state == _REASONING
+
+    def end_reasoning(self) -> list[ParseEvent]:
+        """Close the reasoning from outside (a budget did): what follows is answer."""
+        return self._end_reasoning() if self._state == _REASONING else []
 
     # internals ------------------------------------------------------------------------------------
 

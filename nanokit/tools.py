@@ -1,4 +1,4 @@
-"""Tools declared from typed Python functions, and the cookbook's safe example tools.
+"""Tools declared from typed Python functions, the tool loop, and the cookbook's safe example tools.
 
 A tool is an ordinary function with type hints and a docstring; `tool_schema` turns it into the
 OpenAI `tools=[...]` entry that vLLM renders into the system turn (Nemotron's chat template shows
@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import operator
+import time
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Literal
+
+from nanokit.chat import ChatEvent, ChatResult, Done, stream_chat
+from nanokit.errors import ConfigError, ToolError
+from nanokit.parsing import ToolCall, coerce_arguments
 
 _JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
@@ -134,3 +142,158 @@ def calculator(expression: str) -> str:
 
 
 EXAMPLE_TOOLS: tuple[Callable[..., Any], ...] = (calculate_tip, get_weather, calculator)
+
+
+# --- tools as objects, and the tool loop ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A callable the model may use, with the OpenAI schema it is shown as."""
+
+    fn: Callable[..., Any]
+    schema: dict[str, Any]
+
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any]) -> Tool:
+        return cls(fn, tool_schema(fn))
+
+    @property
+    def name(self) -> str:
+        return self.schema["function"]["name"]
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self.schema["function"].get("parameters", {})
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+
+def as_tool(tool: Tool | Callable[..., Any]) -> Tool:
+    return tool if isinstance(tool, Tool) else Tool.from_function(tool)
+
+
+@dataclass(frozen=True)
+class ToolExecution:
+    """One call run (or refused): the arguments after coercion and what goes back to the model."""
+
+    call: ToolCall
+    arguments: dict[str, Any]
+    output: str
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def tool_message(self) -> dict[str, Any]:
+        return {"role": "tool", "tool_call_id": self.call.id, "name": self.call.name, "content": self.output}
+
+
+def _render_output(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def execute_tool_call(call: ToolCall, tools: Mapping[str, Tool]) -> ToolExecution:
+    """Run one call; unknown tools, bad arguments and exceptions become an error output, never a raise."""
+    started = time.perf_counter()
+    tool = tools.get(call.name)
+    if tool is None:
+        error = f"Unknown tool {call.name!r}; the available tools are {', '.join(sorted(tools)) or 'none'}."
+        return ToolExecution(call, dict(call.arguments), f"Error: {error}", error)
+    coerced = coerce_arguments(call.arguments, tool.parameters)
+    if coerced.problems:
+        error = "Invalid arguments: " + " ".join(coerced.problems)
+        return ToolExecution(call, coerced.values, f"Error: {error}", error)
+    try:
+        output = _render_output(tool(**coerced.values))
+    except Exception as exc:  # noqa: BLE001 -- a tool failure is information for the model, not a crash
+        error = f"{type(exc).__name__}: {exc}"
+        return ToolExecution(call, coerced.values, f"Error: {error}", error, time.perf_counter() - started)
+    return ToolExecution(call, coerced.values, output, None, time.perf_counter() - started)
+
+
+def execute_tool_calls(calls: Sequence[ToolCall], tools: Mapping[str, Tool]) -> tuple[ToolExecution, ...]:
+    """Run a turn's calls; parallel calls run concurrently, results keep the model's order."""
+    if len(calls) <= 1:
+        return tuple(execute_tool_call(call, tools) for call in calls)
+    with ThreadPoolExecutor(max_workers=min(8, len(calls))) as pool:
+        return tuple(pool.map(lambda call: execute_tool_call(call, tools), calls))
+
+
+@dataclass(frozen=True)
+class ToolStep:
+    """One model turn of the loop: what it thought and said, the calls it made and their results."""
+
+    number: int
+    result: ChatResult
+    executions: tuple[ToolExecution, ...] = ()
+
+    @property
+    def is_final(self) -> bool:
+        return not self.executions
+
+
+@dataclass(frozen=True)
+class ToolLoopResult:
+    steps: tuple[ToolStep, ...]
+    messages: tuple[dict[str, Any], ...]
+    stopped: Literal["answer", "step_limit"]
+
+    @property
+    def answer(self) -> str:
+        return self.steps[-1].result.content if self.steps else ""
+
+
+ToolLoopEvent = ChatEvent | ToolStep | ToolLoopResult
+
+
+def iter_tool_loop(
+    endpoint: Any,
+    messages: str | Sequence[Mapping[str, Any]],
+    tools: Iterable[Tool | Callable[..., Any]],
+    *,
+    max_steps: int = 5,
+    preset: str = "tools",
+    **chat_options: Any,
+) -> Iterator[ToolLoopEvent]:
+    """Model -> tool calls -> execute -> tool messages -> model, streamed: chat events as they arrive,
+    a `ToolStep` after each model turn, and the `ToolLoopResult` last. Stops at an answer without
+    calls or after `max_steps` model turns."""
+    if max_steps < 1:
+        raise ConfigError(f"max_steps must be at least 1; got {max_steps}.")
+    by_name = {tool.name: tool for tool in map(as_tool, tools)}
+    history = [{"role": "user", "content": messages}] if isinstance(messages, str) else [dict(m) for m in messages]
+    steps: list[ToolStep] = []
+    for number in range(1, max_steps + 1):
+        result = None
+        for event in stream_chat(endpoint, history, tools=list(by_name.values()), preset=preset, **chat_options):
+            if isinstance(event, Done):
+                result = event.result
+            yield event
+        assert result is not None  # stream_chat always ends with Done
+        executions = execute_tool_calls(result.tool_calls, by_name)
+        step = ToolStep(number, result, executions)
+        steps.append(step)
+        yield step
+        history.append(result.assistant_message())
+        history += [execution.tool_message() for execution in executions]
+        if step.is_final:
+            yield ToolLoopResult(tuple(steps), tuple(history), "answer")
+            return
+    yield ToolLoopResult(tuple(steps), tuple(history), "step_limit")
+
+
+def run_tool_loop(
+    endpoint: Any,
+    messages: str | Sequence[Mapping[str, Any]],
+    tools: Iterable[Tool | Callable[..., Any]],
+    **options: Any,
+) -> ToolLoopResult:
+    """The whole tool loop (see `iter_tool_loop`), returning its steps, final history and answer."""
+    for event in iter_tool_loop(endpoint, messages, tools, **options):
+        if isinstance(event, ToolLoopResult):
+            return event
+    raise ToolError("The tool loop ended without a result.")

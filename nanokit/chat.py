@@ -1,0 +1,391 @@
+"""Chat with a served Nemotron: thinking on or off, reasoning budgets, sampling presets, streamed events.
+
+`stream_chat()` yields `ReasoningDelta`, `ContentDelta`, `ToolCallDelta` and finally `Done(result)`;
+`chat()` consumes the same stream and returns the `ChatResult`. Every chunk goes through
+`nanokit.parsing.CompletionParser`, so the split is the same whether or not the server runs
+`--reasoning-parser nemotron_v3` / `--tool-call-parser qwen3_coder`, and a thinking-off answer that a
+server streams as `reasoning_content` (FACTS.md) still arrives as answer.
+
+Reasoning budgets, in tokens:
+- "server": vLLM's `thinking_token_budget` sampling parameter (vLLM >= 0.1x with a reasoning parser):
+  the engine forces `</think>` once the budget is spent; one request.
+- "two_call": the model card's method, for any vLLM: generate with max_tokens = budget; if no `</think>`
+  came, append `.\\n</think>\\n\\n` and continue the same assistant turn through /v1/completions. The
+  prompt is the server's own rendering (the first call's `prompt_token_ids` plus the generated token ids,
+  from `return_token_ids`), so the model's chat template is never re-implemented on the client.
+- "auto" picks "server" where the probe found it, else "two_call".
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+import openai
+
+from nanokit.errors import ConfigError, ServerError
+from nanokit.parsing import (
+    CompletionParser,
+    ContentDelta,
+    ParseEvent,
+    ReasoningDelta,
+    ToolCall,
+    ToolCallDelta,
+    coerce_arguments,
+)
+
+BudgetMode = Literal["auto", "server", "two_call"]
+BUDGET_CLOSER = ".\n</think>\n\n"  # the model card's text for closing a reasoning cut short
+
+
+@dataclass(frozen=True)
+class SamplingPreset:
+    name: str
+    temperature: float
+    top_p: float
+
+
+# The model card's recommendations: reasoning 1.0/1.0, tool calling 0.6/0.95, non-reasoning greedy.
+PRESETS: dict[str, SamplingPreset] = {
+    "reasoning": SamplingPreset("reasoning", 1.0, 1.0),
+    "tools": SamplingPreset("tools", 0.6, 0.95),
+    "plain": SamplingPreset("plain", 0.0, 1.0),
+}
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int | None = None  # None where neither the server nor the budget method counted them
+    requests: int = 0
+
+
+@dataclass(frozen=True)
+class Timings:
+    total_s: float
+    first_token_s: float | None = None
+    first_reasoning_s: float | None = None
+    first_answer_s: float | None = None  # first answer text or tool call
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    reasoning: str
+    content: str
+    tool_calls: tuple[ToolCall, ...]
+    usage: Usage
+    timings: Timings
+    finish_reason: str | None = None
+    budget_closed: bool = False  # True when the client closed the reasoning for a budget
+
+    def assistant_message(self) -> dict[str, Any]:
+        """The message to append to the history (reasoning left out, as the template drops it)."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = [call.to_message_entry() for call in self.tool_calls]
+        return message
+
+
+@dataclass(frozen=True)
+class Done:
+    result: ChatResult
+
+
+ChatEvent = ReasoningDelta | ContentDelta | ToolCallDelta | Done
+
+
+# --- what the server can do -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerFeatures:
+    reasoning_parser: bool
+    thinking_budget: bool
+    tool_parser: bool | None = None  # learnt from the first request with tools
+
+
+_FEATURES: dict[tuple[str, str], ServerFeatures] = {}
+
+
+def _root_url(endpoint: Any) -> str:
+    return endpoint.base_url.rstrip("/").removesuffix("/v1")
+
+
+def _post(endpoint: Any, path: str, body: dict[str, Any]) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {endpoint.api_key}"} if getattr(endpoint, "api_key", None) else {}
+    try:
+        return httpx.post(f"{_root_url(endpoint)}{path}", json=body, headers=headers, timeout=60)
+    except httpx.HTTPError as exc:
+        raise ServerError(f"Cannot reach {_root_url(endpoint)}{path} ({type(exc).__name__}); is the server up?") from exc
+
+
+def probe_server(endpoint: Any, *, refresh: bool = False) -> ServerFeatures:
+    """Whether the server splits reasoning itself and takes `thinking_token_budget` (cached per endpoint).
+
+    One 1-token request: vLLM accepts `thinking_token_budget` only when a reasoning parser is configured
+    and answers 400 naming `reasoning_config` otherwise, so the answer tells both at once.
+    """
+    key = (endpoint.base_url, endpoint.model_name)
+    if key in _FEATURES and not refresh:
+        return _FEATURES[key]
+    body = {"model": endpoint.model_name, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1,
+            "thinking_token_budget": 1}
+    response = _post(endpoint, "/v1/chat/completions", body)
+    if response.status_code == 200:
+        features = ServerFeatures(reasoning_parser=True, thinking_budget=True)
+    elif response.status_code == 400 and "reasoning_config" in response.text:
+        features = ServerFeatures(reasoning_parser=False, thinking_budget=False)
+    else:
+        raise ServerError(f"The server answered HTTP {response.status_code} to a 1-token probe: {response.text[:200]}")
+    _FEATURES[key] = features
+    return features
+
+
+def _remember_no_tool_parser(endpoint: Any) -> None:
+    key = (endpoint.base_url, endpoint.model_name)
+    old = _FEATURES.get(key) or probe_server(endpoint)
+    _FEATURES[key] = ServerFeatures(old.reasoning_parser, old.thinking_budget, tool_parser=False)
+
+
+# --- the request ----------------------------------------------------------------------------------
+
+
+def _as_messages(messages: str | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(messages, str):
+        return [{"role": "user", "content": messages}]
+    return [dict(m) for m in messages]
+
+
+def tool_entries(tools: Iterable[Any] | None) -> list[dict[str, Any]]:
+    """OpenAI `tools=[...]` entries from typed functions, `Tool` objects or ready-made dicts."""
+    from nanokit.tools import tool_schema  # tools.py builds on chat.py; the schema helper has no cycle
+
+    entries = []
+    for tool in tools or ():
+        if isinstance(tool, Mapping):
+            entries.append(dict(tool))
+        elif hasattr(tool, "schema"):
+            entries.append(tool.schema)
+        else:
+            entries.append(tool_schema(tool))
+    return entries
+
+
+@dataclass
+class _Turn:
+    """What one chat turn has gathered so far across its one or two requests."""
+
+    parser: CompletionParser
+    schemas: dict[str, Any]
+    server_splits: bool  # the server runs a reasoning parser: its `content` is answer, not raw text
+    start: float = field(default_factory=time.perf_counter)
+    first_token: float | None = None
+    first_reasoning: float | None = None
+    first_answer: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int | None = None
+    requests: int = 0
+    finish_reason: str | None = None
+    server_calls: dict[int, dict[str, str]] = field(default_factory=dict)
+    prompt_ids: list[int] = field(default_factory=list)
+    output_ids: list[int] = field(default_factory=list)
+
+    def stamp(self, events: list[ParseEvent]) -> list[ParseEvent]:
+        now = time.perf_counter() - self.start
+        for event in events:
+            if isinstance(event, ReasoningDelta) and self.first_reasoning is None:
+                self.first_reasoning = now
+            if isinstance(event, ContentDelta | ToolCallDelta) and self.first_answer is None:
+                self.first_answer = now
+        return events
+
+    def add_usage(self, usage: Any) -> None:
+        self.prompt_tokens = self.prompt_tokens or usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        details = getattr(usage, "completion_tokens_details", None)
+        counted = getattr(details, "reasoning_tokens", None) if details else None
+        if counted is not None and self.reasoning_tokens is None:
+            self.reasoning_tokens = counted
+
+    def server_tool_calls(self) -> list[ToolCall]:
+        calls = []
+        for entry in self.server_calls.values():
+            try:
+                arguments = json.loads(entry["arguments"] or "{}")
+            except json.JSONDecodeError:
+                arguments = {"_unparsed": entry["arguments"]}
+            schema = self.schemas.get(entry["name"])
+            values = coerce_arguments(arguments, schema).values if schema else arguments
+            calls.append(ToolCall(entry["name"], values, id=entry["id"] or ToolCall("", {}).id))
+        return calls
+
+
+def _extra(obj: Any, *names: str) -> Any:
+    extra = getattr(obj, "model_extra", None) or {}
+    for name in names:
+        value = getattr(obj, name, None) if name in type(obj).model_fields else extra.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def _chat_chunks(turn: _Turn, stream: Any) -> Iterator[ParseEvent]:
+    for chunk in stream:
+        if chunk.usage:
+            turn.add_usage(chunk.usage)
+        turn.prompt_ids = turn.prompt_ids or (_extra(chunk, "prompt_token_ids") or [])
+        for choice in chunk.choices:
+            if turn.first_token is None:
+                turn.first_token = time.perf_counter() - turn.start
+            turn.output_ids += _extra(choice, "token_ids") or []
+            turn.finish_reason = choice.finish_reason or turn.finish_reason
+            delta = choice.delta
+            reasoning = _extra(delta, "reasoning", "reasoning_content")
+            if reasoning:
+                yield from turn.stamp(turn.parser.feed_reasoning(reasoning))
+            if delta.content:
+                feed = turn.parser.feed_content if turn.server_splits else turn.parser.feed
+                yield from turn.stamp(feed(delta.content))
+            for call in delta.tool_calls or ():
+                entry = turn.server_calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
+                entry["id"] = entry["id"] or call.id or ""
+                name = call.function.name if call.function else None
+                arguments = (call.function.arguments if call.function else None) or ""
+                entry["name"] += name or ""
+                entry["arguments"] += arguments
+                yield from turn.stamp([ToolCallDelta(call.index, id=call.id, name=name, arguments=arguments)])
+
+
+def _completion_chunks(turn: _Turn, stream: Any) -> Iterator[ParseEvent]:
+    for chunk in stream:
+        if chunk.usage:
+            turn.add_usage(chunk.usage)
+        for choice in chunk.choices:
+            turn.finish_reason = choice.finish_reason or turn.finish_reason
+            if choice.text:
+                yield from turn.stamp(turn.parser.feed_content(choice.text))
+
+
+def _tokenize(endpoint: Any, text: str) -> list[int]:
+    response = _post(endpoint, "/tokenize", {"model": endpoint.model_name, "prompt": text,
+                                             "add_special_tokens": False})
+    if response.status_code != 200:
+        raise ServerError(f"{_root_url(endpoint)}/tokenize answered HTTP {response.status_code}; the two-call "
+                          "reasoning budget needs a vLLM server.")
+    return response.json()["tokens"]
+
+
+def stream_chat(
+    endpoint: Any,
+    messages: str | Sequence[Mapping[str, Any]],
+    *,
+    thinking: bool = True,
+    reasoning_budget: int | None = None,
+    budget_mode: BudgetMode = "auto",
+    preset: str | SamplingPreset = "reasoning",
+    tools: Iterable[Any] | None = None,
+    max_tokens: int = 1024,
+    seed: int | None = None,
+    features: ServerFeatures | None = None,
+) -> Iterator[ChatEvent]:
+    """Stream one assistant turn as typed events; the last one is `Done(result)`.
+
+    `endpoint` is a `VLLMServer` or `attach(...)` endpoint; `messages` a string or OpenAI messages.
+    `reasoning_budget` caps reasoning tokens (thinking on only); `max_tokens` caps the whole turn.
+    `features` skips the probe (what `probe_server` would find).
+    """
+    sampling = PRESETS[preset] if isinstance(preset, str) else preset
+    entries = tool_entries(tools)
+    if reasoning_budget is not None and reasoning_budget < 1:
+        raise ConfigError(f"reasoning_budget must be a positive number of tokens; got {reasoning_budget}.")
+    if reasoning_budget is not None and reasoning_budget >= max_tokens:
+        raise ConfigError(f"reasoning_budget ({reasoning_budget}) must be below max_tokens ({max_tokens}) "
+                          "to leave room for the answer.")
+    features = features or probe_server(endpoint)
+    use_budget = thinking and reasoning_budget is not None
+    mode = budget_mode
+    if use_budget and mode == "auto":
+        mode = "server" if features.thinking_budget else "two_call"
+    if use_budget and mode == "server" and not features.thinking_budget:
+        raise ConfigError("This server takes no thinking_token_budget (vLLM needs --reasoning-parser); "
+                          "use budget_mode='two_call'.")
+
+    schemas = {e["function"]["name"]: e["function"].get("parameters", {}) for e in entries}
+    turn = _Turn(CompletionParser(thinking=thinking, tools=entries), schemas, features.reasoning_parser)
+    extra_body: dict[str, Any] = {"chat_template_kwargs": {"enable_thinking": thinking},
+                                  "skip_special_tokens": False}
+    first_max = max_tokens
+    if use_budget and mode == "server":
+        extra_body["thinking_token_budget"] = reasoning_budget
+    elif use_budget:
+        first_max = reasoning_budget
+        extra_body["return_token_ids"] = True
+    request: dict[str, Any] = {
+        "model": endpoint.model_name, "messages": _as_messages(messages), "max_tokens": first_max,
+        "temperature": sampling.temperature, "top_p": sampling.top_p, "stream": True,
+        "stream_options": {"include_usage": True}, "extra_body": extra_body,
+    }
+    if seed is not None:
+        request["seed"] = seed
+    if entries:
+        request["tools"] = entries
+        request["tool_choice"] = "none" if features.tool_parser is False else "auto"
+    client = endpoint.client()
+    try:
+        stream = client.chat.completions.create(**request)
+    except openai.BadRequestError as exc:
+        if not (entries and "tool" in str(exc) and "auto" in str(exc)):
+            raise
+        # No --enable-auto-tool-choice: the template still shows the tools; the client parses the calls.
+        _remember_no_tool_parser(endpoint)
+        stream = client.chat.completions.create(**{**request, "tool_choice": "none"})
+    turn.requests += 1
+    yield from _chat_chunks(turn, stream)
+
+    budget_closed = False
+    if use_budget and mode == "two_call" and turn.parser.in_reasoning and turn.finish_reason == "length":
+        budget_closed = True
+        turn.reasoning_tokens = turn.completion_tokens  # all of the first call was reasoning
+        yield from turn.stamp(turn.parser.end_reasoning())
+        closer = _tokenize(endpoint, BUDGET_CLOSER)
+        prompt = turn.prompt_ids + turn.output_ids + closer
+        continuation = client.completions.create(
+            model=endpoint.model_name, prompt=prompt, max_tokens=max(1, max_tokens - turn.completion_tokens - len(closer)),
+            temperature=sampling.temperature, top_p=sampling.top_p, stream=True,
+            stream_options={"include_usage": True}, seed=seed,
+            extra_body={"skip_special_tokens": False, "min_tokens": 1},
+        )
+        turn.requests += 1
+        yield from _completion_chunks(turn, continuation)
+    yield from turn.stamp(turn.parser.finish())
+    if use_budget and turn.reasoning_tokens is None and not turn.parser.result().reasoning:
+        turn.reasoning_tokens = 0
+    yield Done(_result(turn, budget_closed))
+
+
+def _result(turn: _Turn, budget_closed: bool) -> ChatResult:
+    parsed = turn.parser.result()
+    return ChatResult(
+        reasoning=parsed.reasoning,
+        content=parsed.content,
+        tool_calls=tuple(turn.server_tool_calls()) + parsed.tool_calls,
+        usage=Usage(turn.prompt_tokens, turn.completion_tokens, turn.reasoning_tokens, turn.requests),
+        timings=Timings(time.perf_counter() - turn.start, turn.first_token, turn.first_reasoning,
+                        turn.first_answer),
+        finish_reason=turn.finish_reason,
+        budget_closed=budget_closed,
+    )
+
+
+def chat(endpoint: Any, messages: str | Sequence[Mapping[str, Any]], **options: Any) -> ChatResult:
+    """One assistant turn as a `ChatResult` (the same stream as `stream_chat`, consumed)."""
+    for event in stream_chat(endpoint, messages, **options):
+        if isinstance(event, Done):
+            return event.result
+    raise ServerError("The chat stream ended without a result; the server closed the connection early.")

@@ -1,0 +1,120 @@
+"""chat()/stream_chat() logic against canned server streams (the real-server tier is test_chat_integration)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import openai
+import pytest
+
+from nanokit.chat import PRESETS, ChatResult, Done, ServerFeatures, chat, stream_chat
+from nanokit.errors import ConfigError
+from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCall, ToolCallDelta
+from nanokit.tools import EXAMPLE_TOOLS
+
+PARSED = ServerFeatures(reasoning_parser=True, thinking_budget=True, tool_parser=True)
+BARE = ServerFeatures(reasoning_parser=False, thinking_budget=False, tool_parser=False)
+
+
+class CannedEndpoint:
+    """An endpoint whose server streams the given deltas and records the requests it got."""
+
+    base_url = "http://canned.test/v1"
+    model_name = "canned"
+    api_key = None
+
+    def __init__(self, deltas: list[dict], usage: dict | None = None) -> None:
+        self.deltas, self.usage, self.requests = deltas, usage or {}, []
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(json.loads(request.content))
+        lines = []
+        for i, delta in enumerate(self.deltas):
+            finish = "stop" if i == len(self.deltas) - 1 else None
+            chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "canned",
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            lines.append(f"data: {json.dumps(chunk)}\n\n")
+        usage = {"prompt_tokens": 5, "completion_tokens": len(self.deltas), "total_tokens": 5 + len(self.deltas),
+                 **self.usage}
+        lines.append(f"data: {json.dumps({'id': 'x', 'object': 'chat.completion.chunk', 'created': 0, 'model': 'canned', 'choices': [], 'usage': usage})}\n\n")
+        lines.append("data: [DONE]\n\n")
+        return httpx.Response(200, text="".join(lines), headers={"content-type": "text/event-stream"})
+
+    def client(self) -> openai.OpenAI:
+        transport = httpx.MockTransport(self._handle)
+        return openai.OpenAI(base_url=self.base_url, api_key="x", http_client=httpx.Client(transport=transport))
+
+
+def test_thinking_off_answer_streamed_as_reasoning_content_is_corrected():
+    endpoint = CannedEndpoint([{"role": "assistant"}, {"reasoning_content": "The answer"},
+                               {"reasoning_content": " is 4."}])
+    events = list(stream_chat(endpoint, "2+2?", thinking=False, features=PARSED))
+    assert [type(e) for e in events] == [ContentDelta, ContentDelta, Done]
+    result = events[-1].result
+    assert (result.reasoning, result.content) == ("", "The answer is 4.")
+    assert endpoint.requests[0]["chat_template_kwargs"] == {"enable_thinking": False}
+
+
+def test_server_split_and_client_split_agree():
+    raw = ["Think", "ing.\n</th", "ink>\n\nThe ans", "wer."]
+    bare = chat(CannedEndpoint([{"content": piece} for piece in raw]), "q", features=BARE)
+    parsed = chat(CannedEndpoint([{"reasoning": "Thinking."}, {"content": "\n\nThe answer."}]), "q",
+                  features=PARSED)
+    assert (bare.reasoning, bare.content) == (parsed.reasoning, parsed.content) == ("Thinking.", "The answer.")
+
+
+def test_server_tool_call_deltas_are_collected_and_coerced():
+    deltas = [
+        {"reasoning": "Need a tip."},
+        {"tool_calls": [{"index": 0, "id": "call_a", "type": "function",
+                         "function": {"name": "calculate_tip", "arguments": '{"bill_total": "50", '}}]},
+        {"tool_calls": [{"index": 0, "function": {"arguments": '"tip_percentage": "15"}'}}]},
+    ]
+    events = list(stream_chat(CannedEndpoint(deltas), "tip?", tools=EXAMPLE_TOOLS, features=PARSED))
+    assert sum(isinstance(e, ToolCallDelta) for e in events) == 2
+    result = events[-1].result
+    assert result.tool_calls == (ToolCall("calculate_tip", {"bill_total": 50, "tip_percentage": 15}),)
+    assert result.tool_calls[0].id == "call_a"
+
+
+def test_client_parses_tool_calls_when_the_server_does_not():
+    text = "ok\n</think>\n\n<tool_call>\n<function=get_weather>\n<parameter=city>\nOslo\n</parameter>\n</function>\n</tool_call>"
+    endpoint = CannedEndpoint([{"content": text[i:i + 7]} for i in range(0, len(text), 7)])
+    result = chat(endpoint, "weather?", tools=EXAMPLE_TOOLS, features=BARE)
+    assert result.tool_calls == (ToolCall("get_weather", {"city": "Oslo"}),)
+    assert endpoint.requests[0]["tool_choice"] == "none"  # a bare vLLM refuses "auto"
+
+
+def test_presets_and_server_budget_reach_the_request():
+    endpoint = CannedEndpoint([{"reasoning": "short"}, {"content": "done"}],
+                              usage={"completion_tokens_details": {"reasoning_tokens": 1}})
+    result = chat(endpoint, "q", preset="tools", reasoning_budget=8, max_tokens=64, features=PARSED)
+    sent = endpoint.requests[0]
+    assert (sent["temperature"], sent["top_p"]) == (PRESETS["tools"].temperature, PRESETS["tools"].top_p)
+    assert sent["thinking_token_budget"] == 8 and sent["max_tokens"] == 64
+    assert result.usage.reasoning_tokens == 1 and result.usage.requests == 1
+    assert isinstance(result, ChatResult) and result.timings.first_reasoning_s <= result.timings.first_answer_s
+
+
+def test_reasoning_delta_events_and_timings():
+    events = list(stream_chat(CannedEndpoint([{"reasoning": "a"}, {"content": "b"}]), "q", features=PARSED))
+    assert [type(e) for e in events] == [ReasoningDelta, ContentDelta, Done]
+
+
+@pytest.mark.parametrize("budget", [0, 64])
+def test_budget_must_leave_room_for_the_answer(budget):
+    with pytest.raises(ConfigError):
+        chat(CannedEndpoint([]), "q", reasoning_budget=budget, max_tokens=64, features=PARSED)
+
+
+def test_server_budget_on_a_server_without_one_is_a_config_error():
+    with pytest.raises(ConfigError, match="two_call"):
+        chat(CannedEndpoint([]), "q", reasoning_budget=8, budget_mode="server", features=BARE)
+
+
+def test_assistant_message_carries_tool_calls_for_the_next_turn():
+    call = ToolCall("calculator", {"expression": "1+1"}, id="call_1")
+    result = ChatResult("r", "", (call,), usage=None, timings=None)
+    assert result.assistant_message() == {"role": "assistant", "content": "",
+                                          "tool_calls": [call.to_message_entry()]}
