@@ -134,3 +134,39 @@ def comparison_table(results: Iterable[BenchmarkRun | Mapping[str, Any]]) -> str
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headings)]
     line = lambda values: "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths)))
     return "\n".join([line(headings), line(["-" * w for w in widths]), *(line(c) for c in cells)])
+
+
+def format_report(run: BenchmarkRun) -> str:
+    """The run in `vllm bench serve`'s printed layout, plus first-reasoning/first-answer times when present."""
+    m, c = run.metrics, run.config
+    lines = ["{:=^60}".format(" Serving Benchmark Result ")]
+    rows: list[tuple[str, object]] = [
+        ("Successful requests:", m.completed), ("Failed requests:", m.failed),
+        ("Maximum request concurrency:", c.max_concurrency),
+        ("Request rate configured (RPS):", None if math.isinf(c.request_rate) else c.request_rate),
+        ("Benchmark duration (s):", m.duration), ("Total input tokens:", m.total_input),
+        ("Total generated tokens:", m.total_output), ("Request throughput (req/s):", m.request_throughput),
+        ("Request goodput (req/s):", None if c.slo.is_empty() else m.request_goodput),
+        ("Output token throughput (tok/s):", m.output_throughput),
+        ("Peak output token throughput (tok/s):", m.max_output_tokens_per_s),
+        ("Peak concurrent requests:", m.max_concurrent_requests),
+        ("Total token throughput (tok/s):", m.total_token_throughput),
+    ]
+    lines += [f"{k:<44}{v:.2f}" if isinstance(v, float) else f"{k:<44}{v}" for k, v in rows if v is not None]
+    sections = [("ttft", "TTFT", "Time to First Token"), ("tpot", "TPOT", "Time per Output Token (excl. 1st token)"),
+                ("itl", "ITL", "Inter-token Latency"), ("e2el", "E2EL", "End-to-end Latency"),
+                ("ttfr", "TTFR", "Time to First Reasoning Token"), ("ttfa", "TTFA", "Time to First Answer Token")]
+    for attr, short, header in sections:
+        stats = getattr(m, attr)
+        if attr in ("ttfr", "ttfa") and stats.count == 0:
+            continue
+        lines.append("{:-^60}".format(header))
+        lines.append(f"{'Mean ' + short + ' (ms):':<44}{stats.mean:.2f}")
+        lines.append(f"{'Median ' + short + ' (ms):':<44}{stats.median:.2f}")
+        lines += [f"{f'P{p:g} {short} (ms):':<44}{v:.2f}" for p, v in stats.percentiles if p != 50.0]
+    errors = sorted({r.error.splitlines()[0][:120] for r in run.records if not r.success and r.error})
+    if errors:
+        lines.append("{:-^60}".format(" Errors (distinct) "))
+        lines += errors[:5]
+    lines.append("=" * 60)
+    return "\n".join(lines)

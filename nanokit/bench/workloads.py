@@ -111,6 +111,8 @@ class WorkloadSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if self.kind not in ("random", "chat", "jsonl"):
+            raise ConfigError(f"The workload kind must be random, chat or jsonl, not {self.kind!r}.")
         if self.num_prompts < 1:
             raise ConfigError(f"num_prompts must be at least 1, got {self.num_prompts}.")
         if self.kind == "random" and (self.input_len < 1 or self.output_len < 1):

@@ -2,6 +2,7 @@
 
 from nanokit.cli._app import app
 from nanokit.cli import serve  # noqa: F401  (registers `nanokit serve`)
+from nanokit.cli import bench  # noqa: F401  (registers `nanokit bench`)
 from nanokit.cli import command  # noqa: F401  (registers `nanokit command` and `nanokit plan`)
 
 __all__ = ["app", "main"]
