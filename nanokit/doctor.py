@@ -17,7 +17,7 @@ from nanokit.errors import ConfigError
 from nanokit.launch import LONG_CONTEXT, SGLANG_MULTI_TP_SINCE, LaunchSpec, is_loopback
 from nanokit.planner import MemoryPlan, plan_launch
 
-__all__ = ["Finding", "RULES", "check", "diagnose", "smallest_fitting"]
+__all__ = ["RULES", "Finding", "check", "diagnose", "smallest_fitting"]
 
 MAX_CONTEXT = 1048576
 

@@ -21,6 +21,7 @@ Version-aware names (engine_version=None means the newest release we know):
 from __future__ import annotations
 
 import ipaddress
+import re
 import shlex
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -59,12 +60,8 @@ def parse_version(text: str | None) -> tuple[int, ...] | None:
     """"0.11.2" -> (0, 11, 2); None or "latest" -> None (the newest behaviour)."""
     if text is None or str(text).strip().lower() in ("", "latest"):
         return None
-    parts = []
-    for piece in str(text).strip().lstrip("v").split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit()) if piece[:1].isdigit() else ""
-        if not digits:
-            break
-        parts.append(int(digits))
+    match = re.match(r"v?(\d+(?:\.\d+)*)", str(text).strip())
+    parts = [int(piece) for piece in match.group(1).split(".")] if match else []
     if not parts:
         raise ConfigError(f"Engine version {text!r} is not a version number; write something like 0.11.2.")
     return tuple(parts)
@@ -91,9 +88,7 @@ def render_shell(argv: list[str], env: dict[str, str] | None = None, *, multilin
     words = [f"{k}={shlex.quote(v)}" for k, v in (env or {}).items()]
     if not multiline:
         return " ".join(words + [shlex.quote(a) for a in argv])
-    lines, current = [], []
-    for word in words:
-        lines.append(word)
+    lines, current = list(words), []
     for arg in argv:
         if arg.startswith("--") and current:
             lines.append(" ".join(current))
@@ -229,6 +224,11 @@ class LaunchSpec:
 
     def shell(self, *, multiline: bool = False) -> str:
         return render_shell(self.argv(), self.env(), multiline=multiline)
+
+    def script(self, *, multiline: bool = True) -> str:
+        """The shell line preceded by heredocs that write the files it needs, so the text pastes as is."""
+        parts = [f"cat > {name} <<'EOF'\n{content.rstrip()}\nEOF" for name, content in self.files().items()]
+        return "\n".join([*parts, self.shell(multiline=multiline)])
 
     def engine_args(self) -> list[str]:
         """vLLM flags other than model, host, port, served name, parsers and max-model-len.

@@ -212,6 +212,8 @@ class MemoryPlan:
     page_bytes: int
     bytes_per_block: int
     num_blocks: int
+    attention_groups: int
+    mamba_groups: int
     blocks_per_request: int
     kv_capacity_tokens: int
     max_concurrency: float
@@ -226,6 +228,22 @@ class MemoryPlan:
 
     def explain(self) -> str:
         return "\n".join(self.steps)
+
+    def usage_at(self, concurrency: int) -> dict[str, int]:
+        """Bytes of one GPU by use when `concurrency` sequences of `context` tokens run at once.
+
+        Keys: weights, overhead (activations, graphs), kv (attention blocks), mamba (state blocks), free
+        (the rest of the GPU, including what the utilisation limit holds back). KV and Mamba state are capped
+        at the pool, so an over-full plan shows a full pool rather than negative free memory.
+        """
+        attention_blocks = concurrency * (self.blocks_per_request - self.mamba_groups)
+        mamba_blocks = concurrency * self.mamba_groups
+        scale = min(1.0, self.num_blocks / max(1, attention_blocks + mamba_blocks))
+        kv = int(attention_blocks * scale) * self.bytes_per_block
+        mamba = int(mamba_blocks * scale) * self.bytes_per_block
+        used = self.weights_bytes + self.overhead_bytes + kv + mamba
+        return {"weights": self.weights_bytes, "overhead": self.overhead_bytes, "kv": kv, "mamba": mamba,
+                "free": max(0, self.gpu_memory_bytes - used)}
 
 
 def _without_experts(shape: ModelShape) -> ModelShape:
@@ -275,7 +293,9 @@ def plan_memory(
         split = f"; / TP {tp} = {_gib(w)} per GPU" if tp > 1 else ""
     steps.append(f"weights: {params:,} parameters in {weight_dtype} = {total_w:,} B ({_gib(total_w)}){split}")
 
-    model_bytes = DTYPE_BYTES.get(shape.torch_dtype.replace("torch.", ""), 2)
+    # vLLM runs a float32 checkpoint in the platform's 16-bit dtype (config/model.py _resolve_auto_dtype),
+    # and the KV cache and conv state follow the runtime dtype.
+    model_bytes = min(2, DTYPE_BYTES.get(shape.torch_dtype.replace("torch.", ""), 2))
     kv_b = model_bytes if kv_cache_dtype == "auto" else DTYPE_BYTES[kv_cache_dtype]
     ssm_dtype = shape.mamba_ssm_cache_dtype if mamba_ssm_cache_dtype == "auto" else mamba_ssm_cache_dtype
     ssm_b, conv_b = DTYPE_BYTES[ssm_dtype], model_bytes
@@ -341,7 +361,8 @@ def plan_memory(
         weights_bytes=w, weights_total_bytes=total_w, kv_bytes_per_token=kv_per_token,
         mamba_state_bytes_per_seq=mamba_per_seq, gpu_memory_bytes=gpu_bytes, usable_bytes=usable,
         overhead_bytes=overhead, kv_cache_memory_bytes=kv_mem, block_size=block, page_bytes=page,
-        bytes_per_block=bytes_per_block, num_blocks=num_blocks, blocks_per_request=per_request,
+        bytes_per_block=bytes_per_block, num_blocks=num_blocks, attention_groups=attn_groups,
+        mamba_groups=mamba_groups, blocks_per_request=per_request,
         kv_capacity_tokens=tokens, max_concurrency=concurrency, context=context, fits=fits, steps=tuple(steps),
     )  # fmt: skip
 

@@ -62,12 +62,6 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-def shell_with_files(spec) -> str:
-    """The shell line, preceded by heredocs that write the files it needs (so the text pastes as is)."""
-    parts = [f"cat > {name} <<'EOF'\n{content.rstrip()}\nEOF" for name, content in spec.files().items()]
-    return "\n".join([*parts, spec.shell(multiline=True)])
-
-
 @app.command()
 def command(
     engine: EngineOpt = Engine.vllm, gpu: GpuOpt = "h200", gpus: GpusOpt = 1,
@@ -92,7 +86,7 @@ def command(
         return
     for line in warnings:
         typer.echo(f"# {line}", err=True)
-    typer.echo(shell_with_files(spec))
+    typer.echo(spec.script())
 
 
 @app.command()

@@ -1,0 +1,76 @@
+"""`nanokit command` and `nanokit plan` through Typer's runner."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from nanokit.cli import app
+from nanokit.launch import LaunchSpec
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang", "trtllm"])
+@pytest.mark.parametrize(("variant", "gpu"), [("bf16", "h200"), ("fp8", "h100"), ("nvfp4", "b200")])
+def test_command_json_for_every_engine_and_variant(engine, variant, gpu):
+    result = runner.invoke(app, ["command", "--engine", engine, "--variant", variant, "--gpu", gpu, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"argv", "env", "shell", "warnings", "files"}
+    spec = LaunchSpec(engine=engine, variant=variant, gpu=gpu)
+    assert data["argv"] == spec.argv() and data["env"] == spec.env() and data["shell"] == spec.shell()
+    assert ("nano_v3.yaml" in data["files"]) == (engine == "trtllm")
+
+
+def test_command_text_is_pasteable_and_warns_on_stderr():
+    result = runner.invoke(app, ["command", "--engine", "trtllm", "--host", "0.0.0.0"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("cat > nano_v3.yaml <<'EOF'\n")
+    assert "trtllm-serve nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16" in result.stdout
+    assert "without an API key" in result.stderr
+
+
+def test_impossible_combination_exits_non_zero_with_the_sentence():
+    result = runner.invoke(app, ["command", "--gpu", "h100", "--variant", "nvfp4"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: NVFP4 weights need a Blackwell GPU")
+
+
+def test_all_options_parse():
+    args = ["command", "--engine", "vllm", "--gpu", "custom:96:9.0", "--gpus", "2", "--variant", "fp8",
+            "--context", "65536", "--concurrency", "32", "--no-reasoning", "--no-tools", "--kv-cache-dtype", "fp8",
+            "--mamba-cache-dtype", "bfloat16", "--host", "0.0.0.0", "--port", "9000", "--api-key", "k",
+            "--engine-version", "0.11.0", "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    argv = json.loads(result.stdout)["argv"]
+    assert "--reasoning-parser" not in argv and "--tool-call-parser" not in argv
+    assert argv[argv.index("--port") + 1] == "9000" and argv[argv.index("--mamba-ssm-cache-dtype") + 1] == "bfloat16"
+
+
+def test_plan_json_keys_and_numbers():
+    result = runner.invoke(app, ["plan", "--gpu", "h200", "--context", "4096", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for key in ("weights_bytes", "kv_bytes_per_token", "mamba_state_bytes_per_seq", "kv_capacity_tokens",
+                "max_concurrency"):  # fmt: skip
+        assert key in data
+    assert data["kv_bytes_per_token"] == 6144
+
+
+def test_plan_text_shows_the_arithmetic_and_reads_a_config(tmp_path):
+    import nanokit.tiny
+
+    result = runner.invoke(app, ["plan", "--config", str(nanokit.tiny.build()), "--context", "2048"])
+    assert result.exit_code == 0, result.output
+    assert "KV per token:" in result.stdout and "Mamba state per sequence:" in result.stdout
+
+
+def test_plan_impossible_exits_non_zero():
+    result = runner.invoke(app, ["plan", "--gpu", "l40s"])
+    assert result.exit_code == 1
+    assert "error: BF16 weights need" in result.stderr
+    missing = runner.invoke(app, ["plan", "--config", "/nonexistent/dir"])
+    assert missing.exit_code == 1 and "config.json" in missing.stderr

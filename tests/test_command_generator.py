@@ -1,0 +1,108 @@
+"""CommandGenerator driven headlessly: set values, read the rendered command, warnings and memory bar."""
+
+import shlex
+
+import pytest
+
+from nanokit.launch import LaunchSpec
+from widgets.command_generator import CommandGenerator, LocalGPU
+
+H200 = LocalGPU("NVIDIA H200", 140.4, "9.0")
+
+
+def test_defaults_render_the_vllm_command():
+    gen = CommandGenerator(gpu_probe=list)
+    assert gen.spec == LaunchSpec()
+    assert "vllm serve nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16" in gen.command.value
+    assert "No problems found" in gen.warnings.value
+    assert [t.name for t in gen.figure.data] == ["Weights", "Activations", "KV cache", "Mamba state", "Free"]
+    assert gen.figure.data[0].x[0] == pytest.approx(58.8, abs=0.1)
+
+
+def test_changing_choices_updates_everything_in_place():
+    gen = CommandGenerator(gpu_probe=list)
+    figure = gen.figure
+    gen.engine.value = "sglang"
+    gen.variant.value = "fp8"
+    gen.gpu.value = "b200"
+    gen.reasoning.value = False
+    assert gen.spec.engine == "sglang" and gen.spec.variant == "fp8"
+    words = shlex.split(gen.command.value.replace("\\\n", " "))
+    assert words[:3] == ["python3", "-m", "sglang.launch_server"]
+    assert "--reasoning-parser" not in words and "--attention-backend" in words
+    assert gen.figure is figure and gen.figure.data[0].x[0] == pytest.approx(30.1, abs=0.1)
+    gen.multiline.value = False
+    assert "\n" not in gen.command.value
+
+
+def test_trtllm_shows_the_yaml_and_disables_launch():
+    gen = CommandGenerator(gpu_probe=lambda: [H200])
+    gen.engine.value = "trtllm"
+    assert gen.command.value.startswith("cat > nano_v3.yaml <<'EOF'")
+    assert gen.launch_button.disabled
+    assert "vLLM only" in gen.launch_problem()
+
+
+def test_warnings_list_the_doctor_findings():
+    gen = CommandGenerator(gpu_probe=list)
+    gen.gpu.value = "h100"
+    gen.variant.value = "nvfp4"
+    assert "Blackwell" in gen.warnings.value and "error" in gen.warnings.value
+    gen.variant.value = "bf16"
+    gen.host.value = "0.0.0.0"
+    assert "without an API key" in gen.warnings.value
+
+
+def test_custom_gpu_and_invalid_choices():
+    gen = CommandGenerator(gpu_probe=list)
+    gen.gpu.value = "custom"
+    gen.custom_memory.value = 200
+    gen.custom_cc.value = "10.0"
+    assert gen.spec.gpu_info.memory_gib == 200 and gen.spec.gpu_info.is_blackwell
+    gen.custom_cc.value = "ten"
+    assert gen.spec is None and "MAJOR.MINOR" in gen.warnings.value
+    assert gen.command.value == ""
+
+
+def test_memory_bar_adds_up_to_the_gpu():
+    gen = CommandGenerator(gpu_probe=list)
+    total = sum(trace.x[0] for trace in gen.figure.data)
+    assert total == pytest.approx(140.4, abs=0.01)
+    before = gen.figure.data[2].x[0]
+    gen.concurrency.value = 128
+    assert gen.figure.data[2].x[0] == pytest.approx(2 * before, rel=0.01)
+
+
+def test_copy_and_save(tmp_path):
+    gen = CommandGenerator(gpu_probe=list)
+    gen.copy_button.click()
+    assert gen.copy_field.value == gen.spec.shell() and gen.copy_field.layout.display is None
+    path = gen.save_script(tmp_path / "launch.sh")
+    assert path.read_text().startswith("#!/usr/bin/env bash") and "vllm serve" in path.read_text()
+
+
+def test_launch_here_explains_no_gpu():
+    launched = []
+    gen = CommandGenerator(gpu_probe=list, on_launch=launched.append)
+    gen.launch_button.click()
+    assert "no NVIDIA GPU" in gen.message.value and launched == []
+
+
+def test_launch_here_checks_the_local_gpu_memory():
+    launched = []
+    gen = CommandGenerator(gpu_probe=lambda: [LocalGPU("NVIDIA L40S", 44.99, "8.9")], on_launch=launched.append)
+    gen.launch_button.click()
+    assert "weights need" in gen.message.value and launched == []
+    gen.gpus.value = 2
+    gen.launch_button.click()
+    assert "1 GPU(s)" in gen.message.value
+
+
+def test_launch_here_hands_the_spec_over():
+    launched = []
+    gen = CommandGenerator(gpu_probe=lambda: [H200], on_launch=launched.append)
+    gen.context.value = 131072
+    gen.launch_button.click()
+    assert launched == [gen.spec] and launched[0].context == 131072
+    kwargs = launched[0].vllm_server_kwargs()
+    assert kwargs["max_model_len"] == 131072

@@ -1,0 +1,99 @@
+"""Every doctor rule, one by one: it fires on the bad combination, stays quiet on the good one, names the fix."""
+
+import pytest
+
+from nanokit.doctor import RULES, check, diagnose, smallest_fitting
+from nanokit.errors import ConfigError
+from nanokit.launch import LaunchSpec
+
+
+def rules(spec):
+    return {f.rule: f for f in diagnose(spec)}
+
+
+def test_a_sensible_default_is_clean():
+    assert diagnose(LaunchSpec()) == []
+    assert check(LaunchSpec()) == []
+
+
+def test_every_finding_is_one_sentence():
+    bad = [LaunchSpec(gpu="h100", variant="nvfp4"), LaunchSpec(gpu="l40s"), LaunchSpec(host="0.0.0.0"),
+           LaunchSpec(context=600000, concurrency=4)]  # fmt: skip
+    for spec in bad:
+        for finding in diagnose(spec):
+            assert finding.message.endswith(".") and finding.message.count(". ") == 0, finding.message
+
+
+def test_nvfp4_on_hopper_is_an_error():
+    finding = rules(LaunchSpec(gpu="h200", variant="nvfp4"))["nvfp4_needs_blackwell"]
+    assert finding.severity == "error" and "Blackwell" in finding.message and "--variant fp8" in finding.message
+    assert "nvfp4_needs_blackwell" not in rules(LaunchSpec(gpu="b200", variant="nvfp4"))
+
+
+def test_fp8_below_sm89_is_an_error():
+    finding = rules(LaunchSpec(gpu="a100", variant="fp8"))["fp8_needs_sm89"]
+    assert finding.severity == "error" and "8.9" in finding.message and "--variant bf16" in finding.message
+    assert "fp8_needs_sm89" not in rules(LaunchSpec(gpu="l40s", variant="fp8", context=8192, concurrency=8))
+    assert "fp8_needs_sm89" in rules(LaunchSpec(gpu="custom:80:8.6", variant="fp8"))
+
+
+def test_weights_that_do_not_fit_name_the_smallest_fit():
+    finding = rules(LaunchSpec(gpu="l40s", variant="bf16"))["weights_do_not_fit"]
+    assert finding.severity == "error" and "--variant fp8 --gpus 1" in finding.message
+    a100 = rules(LaunchSpec(gpu="custom:40:8.0"))["weights_do_not_fit"]  # no FP8 below sm_89
+    assert "--variant bf16 --gpus 2" in a100.message
+    assert smallest_fitting(LaunchSpec(gpu="custom:4:9.0")) is None
+    assert "pick a GPU with more memory" in rules(LaunchSpec(gpu="custom:4:9.0"))["weights_do_not_fit"].message
+
+
+def test_long_context_is_fixed_with_a_note():
+    spec = LaunchSpec(context=524288, concurrency=4)
+    finding = rules(spec)["long_context"]
+    assert finding.severity == "note" and "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1" in finding.message
+    assert spec.env()["VLLM_ALLOW_LONG_MAX_MODEL_LEN"] == "1"
+    assert "long_context" not in rules(LaunchSpec(context=262144, concurrency=4))
+    assert rules(LaunchSpec(context=2_000_000, concurrency=1))["context_over_1m"].severity == "error"
+
+
+def test_concurrency_over_the_plan_gives_the_number_that_fits():
+    finding = rules(LaunchSpec(gpu="h200", context=262144, concurrency=1000))["concurrency_exceeds_memory"]
+    assert finding.severity == "error"
+    fits = int(finding.message.split("--concurrency ")[1].split(" ")[0])
+    assert "concurrency_exceeds_memory" not in rules(LaunchSpec(gpu="h200", context=262144, concurrency=fits))
+    assert "concurrency_exceeds_memory" in rules(LaunchSpec(gpu="h200", context=262144, concurrency=fits + 1))
+
+
+def test_fp8_kv_with_bf16_weights_is_a_warning():
+    assert rules(LaunchSpec(kv_cache_dtype="fp8"))["fp8_kv_with_bf16_weights"].severity == "warning"
+    assert "fp8_kv_with_bf16_weights" not in rules(LaunchSpec(variant="fp8", kv_cache_dtype="fp8"))
+
+
+def test_exposed_host_without_key_is_a_warning():
+    assert rules(LaunchSpec(host="0.0.0.0"))["exposed_without_key"].severity == "warning"
+    assert rules(LaunchSpec(host="0.0.0.0", api_key="k")) == {}
+    assert rules(LaunchSpec(host="localhost")) == {}
+
+
+def test_sglang_tp_on_an_old_version_is_an_error():
+    finding = rules(LaunchSpec(engine="sglang", gpus=2, engine_version="0.5.5"))["sglang_tp_one_only"]
+    assert finding.severity == "error" and "TP=1" in finding.message
+    assert "sglang_tp_one_only" not in rules(LaunchSpec(engine="sglang", gpus=2))
+    assert "sglang_tp_one_only" not in rules(LaunchSpec(engine="sglang", gpus=2, dp=2, engine_version="0.5.5"))
+
+
+def test_errors_come_first_and_check_raises_the_first():
+    spec = LaunchSpec(gpu="h100", variant="nvfp4", kv_cache_dtype="fp8", host="0.0.0.0")
+    severities = [f.severity for f in diagnose(spec)]
+    assert severities == sorted(severities, key=["error", "warning", "note"].index)
+    with pytest.raises(ConfigError, match="Blackwell"):
+        check(spec)
+
+
+def test_every_rule_is_exercised_here():
+    names = {rule.__name__ for rule in RULES}
+    assert names == {"nvfp4_needs_blackwell", "fp8_needs_ada_or_newer", "weights_fit", "long_context",
+                     "concurrency_fits", "fp8_kv_with_bf16_weights", "exposed_without_key", "sglang_tp_one_only"}
+
+
+def test_trtllm_key_is_not_enforced_warning():
+    assert rules(LaunchSpec(engine="trtllm", api_key="k"))["trtllm_has_no_api_key"].severity == "warning"

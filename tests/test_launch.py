@@ -1,0 +1,135 @@
+"""Golden commands for representative specs of each engine."""
+
+import shlex
+
+import pytest
+import yaml
+
+from nanokit.errors import ConfigError
+from nanokit.launch import LaunchSpec, parse_version, render_shell
+
+BF16 = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"
+FP8 = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-FP8"
+NVFP4 = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4"
+
+
+def test_vllm_bf16_h200_golden():
+    spec = LaunchSpec(engine="vllm", gpu="h200", variant="bf16", context=32768, concurrency=64)
+    assert spec.argv() == [
+        "vllm", "serve", BF16, "--host", "127.0.0.1", "--port", "8000", "--max-model-len", "32768",
+        "--trust-remote-code", "--async-scheduling", "--max-num-seqs", "64", "--mamba-ssm-cache-dtype", "float32",
+        "--enable-auto-tool-choice", "--tool-call-parser", "qwen3_coder", "--reasoning-parser", "nemotron_v3",
+    ]  # fmt: skip
+    assert spec.env() == {}
+    assert spec.files() == {}
+
+
+def test_vllm_old_version_uses_the_nano_v3_plugin_and_fp8_env():
+    spec = LaunchSpec(engine="vllm", variant="fp8", engine_version="0.11.2", tools=False)
+    argv = spec.argv()
+    assert argv[-4:] == ["--reasoning-parser-plugin", "nano_v3_reasoning_parser.py", "--reasoning-parser", "nano_v3"]
+    assert "--tool-call-parser" not in argv and "--moe-backend" not in argv
+    assert spec.env() == {"VLLM_USE_FLASHINFER_MOE_FP8": "1", "VLLM_FLASHINFER_MOE_BACKEND": "throughput"}
+
+
+def test_vllm_nvfp4_old_env_and_new_flag():
+    old = LaunchSpec(variant="nvfp4", gpu="b200", engine_version="0.12.0")
+    assert old.env() == {"VLLM_USE_FLASHINFER_MOE_FP4": "1", "VLLM_FLASHINFER_MOE_BACKEND": "throughput"}
+    new = LaunchSpec(variant="nvfp4", gpu="b200")
+    assert new.env() == {} and "--moe-backend" in new.argv() and new.argv()[2] == NVFP4
+
+
+def test_vllm_parallel_kv_fp8_long_context_and_key():
+    spec = LaunchSpec(gpu="h100", gpus=4, dp=2, ep=True, kv_cache_dtype="fp8", context=524288,
+                      host="0.0.0.0", api_key="s3cret", served_name="nano")  # fmt: skip
+    argv = spec.argv()
+    for flags in (["--tensor-parallel-size", "2"], ["--data-parallel-size", "2"], ["--kv-cache-dtype", "fp8"],
+                  ["--served-model-name", "nano"], ["--max-model-len", "524288"]):  # fmt: skip
+        i = argv.index(flags[0])
+        assert argv[i : i + len(flags)] == flags
+    assert "--enable-expert-parallel" in argv and "s3cret" not in argv
+    assert spec.env() == {"VLLM_ALLOW_LONG_MAX_MODEL_LEN": "1", "VLLM_API_KEY": "s3cret"}
+
+
+def test_sglang_golden():
+    spec = LaunchSpec(engine="sglang", gpu="b200", variant="fp8", context=65536, concurrency=128, api_key="k")
+    assert spec.argv() == [
+        "python3", "-m", "sglang.launch_server", "--model-path", FP8, "--trust-remote-code",
+        "--host", "127.0.0.1", "--port", "30000", "--tp", "1", "--context-length", "65536",
+        "--max-running-requests", "128", "--mamba-ssm-dtype", "float32", "--attention-backend", "flashinfer",
+        "--tool-call-parser", "qwen3_coder", "--reasoning-parser", "nemotron_3", "--api-key", "k",
+    ]  # fmt: skip
+    assert LaunchSpec(engine="sglang", engine_version="0.5.6").reasoning_parser == "nano_v3"
+
+
+def test_trtllm_golden_and_yaml():
+    spec = LaunchSpec(engine="trtllm", gpu="h200", gpus=2, context=131072, concurrency=256, kv_cache_dtype="fp8")
+    assert spec.argv() == [
+        "trtllm-serve", BF16, "--backend", "_autodeploy", "--trust_remote_code", "--host", "127.0.0.1",
+        "--port", "8000", "--tp_size", "2", "--config", "nano_v3.yaml", "--reasoning_parser", "nano-v3",
+        "--tool_parser", "qwen3_coder",
+    ]  # fmt: skip
+    assert spec.env() == {"TRTLLM_ENABLE_PDL": "1"}
+    config = yaml.safe_load(spec.files()["nano_v3.yaml"])
+    assert config["runtime"] == "trtllm" and config["compile_backend"] == "torch-cudagraph"
+    assert config["max_batch_size"] == 256 and config["max_seq_len"] == 131072
+    assert config["attn_backend"] == "flashinfer" and config["enable_chunked_prefill"] is True
+    assert config["cuda_graph_batch_sizes"][-1] == 256
+    kv = config["kv_cache_config"]
+    assert kv["enable_block_reuse"] is False and kv["mamba_ssm_cache_dtype"] == "float32" and kv["dtype"] == "fp8"
+    assert {"detect_sharding", "multi_stream_moe", "gather_logits_before_lm_head", "fuse_mamba_a_log"} <= set(
+        config["transforms"]
+    )
+
+
+def test_shell_round_trips_through_shlex():
+    spec = LaunchSpec(api_key="it's secret", served_name="my model", context=300000)
+    line = spec.shell()
+    words = shlex.split(line)
+    assert words[:2] == ["VLLM_ALLOW_LONG_MAX_MODEL_LEN=1", "VLLM_API_KEY=it's secret"]
+    assert words[2:] == spec.argv()
+    multi = spec.shell(multiline=True)
+    assert " \\\n  --port 8000" in multi
+    assert shlex.split(multi.replace("\\\n", " ")) == words
+
+
+def test_render_shell_keeps_program_words_together():
+    text = render_shell(["python3", "-m", "sglang.launch_server", "--tp", "1"], multiline=True)
+    assert text == "python3 -m sglang.launch_server \\\n  --tp 1"
+
+
+def test_engine_args_and_vllm_server_kwargs():
+    spec = LaunchSpec(gpus=2, kv_cache_dtype="fp8", context=8192, api_key="k")
+    args = spec.engine_args()
+    assert "--model" not in args and "--host" not in args and "--port" not in args
+    assert args[:4] == ["--trust-remote-code", "--async-scheduling", "--max-num-seqs", "64"]
+    kwargs = spec.vllm_server_kwargs()
+    assert kwargs["model"] == BF16 and kwargs["max_model_len"] == 8192 and kwargs["api_key"] == "k"
+    assert kwargs["reasoning_parser"] == "nemotron_v3" and kwargs["tool_call_parser"] == "qwen3_coder"
+    assert kwargs["extra_args"] == tuple(args) and kwargs["env"] is None
+    with pytest.raises(ConfigError):
+        LaunchSpec(engine="sglang").engine_args()
+
+
+def test_vllm_server_accepts_the_kwargs():
+    from nanokit.server import VLLMServer
+
+    server = VLLMServer(**LaunchSpec(context=4096, concurrency=8).vllm_server_kwargs())
+    argv = server.command("/models/nano")
+    assert argv[1:3] == ["-m", "vllm.entrypoints.openai.api_server"]
+    assert "--max-num-seqs" in argv and "--reasoning-parser" in argv
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [({"engine": "ollama"}, "engine"), ({"gpus": 3, "dp": 2}, "TP"), ({"kv_cache_dtype": "int4"}, "KV-cache"),
+     ({"variant": "int8"}, "variant"), ({"engine_version": "banana"}, "version"), ({"context": 0}, "positive")],
+)  # fmt: skip
+def test_bad_specs_raise_sentences(changes, match):
+    with pytest.raises(ConfigError, match=match):
+        LaunchSpec(**changes)
+
+
+def test_parse_version():
+    assert parse_version("v0.11.2rc1") == (0, 11, 2)
+    assert parse_version(None) is None and parse_version("latest") is None

@@ -1,0 +1,96 @@
+"""Planner numbers against hand arithmetic and against what vLLM 0.26.0 logged on an H200 (FACTS.md)."""
+
+import json
+
+import pytest
+
+from nanokit.launch import LaunchSpec
+from nanokit.planner import GIB, ModelShape, count_parameters, plan_launch, plan_memory, weight_bytes
+
+REAL = ModelShape.nemotron_3_nano()
+
+
+def test_catalog_shape_equals_the_hub_config(tmp_path):
+    config = {
+        "hybrid_override_pattern": "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME", "hidden_size": 2688,
+        "vocab_size": 131072, "num_attention_heads": 32, "num_key_value_heads": 2, "head_dim": 128,
+        "mamba_num_heads": 64, "mamba_head_dim": 64, "ssm_state_size": 128, "conv_kernel": 4, "n_groups": 8,
+        "intermediate_size": 1856, "n_routed_experts": 128, "n_shared_experts": 1, "moe_intermediate_size": 1856,
+        "moe_shared_expert_intermediate_size": 3712, "max_position_embeddings": 262144,
+        "mamba_ssm_cache_dtype": "float32", "torch_dtype": "bfloat16", "tie_word_embeddings": False,
+    }  # fmt: skip
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert ModelShape.from_config(tmp_path) == REAL
+
+
+def test_layers_block_type_form():
+    kinds = {"M": "mamba", "E": "moe", "*": "attention", "-": "mlp"}
+    config = {**REAL.__dict__, "layers_block_type": [kinds[c] for c in REAL.pattern]}
+    config.pop("pattern")
+    assert ModelShape.from_config(config).pattern == REAL.pattern
+
+
+def test_parameter_count_is_31_6_billion():
+    assert sum(count_parameters(REAL).values()) / 1e9 == pytest.approx(31.6, abs=0.05)
+
+
+def test_weights_against_vllm_and_docs():
+    assert weight_bytes(REAL, "bfloat16") / GIB == pytest.approx(58.92, rel=0.005)  # vLLM logged 58.92 GiB
+    assert weight_bytes(REAL, "fp8") / 1e9 == pytest.approx(32, rel=0.05)  # "≈ 32 GB"
+    assert 17 <= weight_bytes(REAL, "nvfp4") / 1e9 <= 20  # "≈ 17–20 GB"
+
+
+def test_kv_and_mamba_hand_arithmetic():
+    plan = plan_memory(REAL, gpu_memory_gib=140.4, context=4096)
+    assert plan.kv_bytes_per_token == 6 * 2 * 2 * 128 * 2 == 6144
+    ssm, conv = 64 * 64 * 128 * 4, (64 * 64 + 2 * 8 * 128) * 3 * 2
+    assert plan.mamba_state_bytes_per_seq == 23 * (ssm + conv)
+    fp8 = plan_memory(REAL, gpu_memory_gib=140.4, context=4096, kv_cache_dtype="fp8", mamba_ssm_cache_dtype="float16")
+    assert fp8.kv_bytes_per_token == 3072
+    assert fp8.mamba_state_bytes_per_seq == 23 * (ssm // 2 + conv)
+
+
+@pytest.mark.parametrize(
+    ("kv_dtype", "ssm_dtype", "block"),
+    [("auto", "float32", 2096), ("fp8", "float32", 4176), ("auto", "bfloat16", 1072)],
+)
+def test_block_size_matches_vllm_logs(kv_dtype, ssm_dtype, block):
+    plan = plan_memory(REAL, gpu_memory_gib=140.4, context=4096, kv_cache_dtype=kv_dtype,
+                       mamba_ssm_cache_dtype=ssm_dtype)  # fmt: skip
+    assert plan.block_size == block
+
+
+def test_h200_bf16_capacity_from_kv_memory_exactly():
+    plan = plan_memory(REAL, gpu_memory_gib=140.4, context=4096, kv_cache_memory_bytes=int(66.99 * GIB))
+    assert plan.kv_capacity_tokens == 3_812_693
+    assert round(plan.max_concurrency, 2) == 930.83
+
+
+def test_h200_fp8_kv_capacity_from_blocks_exactly():
+    probe = plan_memory(REAL, gpu_memory_gib=140.4, context=4096, weight_dtype="fp8", kv_cache_dtype="fp8")
+    plan = plan_memory(REAL, gpu_memory_gib=140.4, context=4096, weight_dtype="fp8", kv_cache_dtype="fp8",
+                       kv_cache_memory_bytes=6833 * probe.bytes_per_block)  # fmt: skip
+    assert plan.kv_capacity_tokens == 5_597_593
+    assert round(plan.max_concurrency, 2) == 1366.60
+
+
+def test_h200_bf16_end_to_end_within_half_a_percent():
+    plan = plan_launch(LaunchSpec(gpu="h200", context=4096))
+    assert plan.kv_capacity_tokens == pytest.approx(3_812_693, rel=0.005)
+    assert plan.max_concurrency == pytest.approx(930.83, rel=0.005)
+    assert "930" in plan.explain() or "932" in plan.explain()
+
+
+def test_tensor_parallel_halves_weights_and_kv():
+    one = plan_launch(LaunchSpec(gpu="h100", variant="bf16", gpus=1))
+    two = plan_launch(LaunchSpec(gpu="h100", variant="bf16", gpus=2))
+    assert two.weights_bytes == pytest.approx(one.weights_bytes / 2, rel=1e-6)
+    assert two.kv_bytes_per_token == one.kv_bytes_per_token // 2
+    assert two.max_concurrency > one.max_concurrency
+
+
+def test_plan_dict_has_the_cli_keys():
+    data = plan_launch(LaunchSpec()).to_dict()
+    for key in ("weights_bytes", "kv_bytes_per_token", "mamba_state_bytes_per_seq", "kv_capacity_tokens",
+                "max_concurrency", "steps"):  # fmt: skip
+        assert key in data

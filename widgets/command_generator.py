@@ -1,0 +1,269 @@
+"""CommandGenerator: numbered choices -> the launch command, its warnings and a live memory bar.
+
+Like the SGLang page's generator (numbered option groups of toggle buttons), for vLLM, SGLang and TRT-LLM, plus
+the doctor's findings, a plotly bar of one GPU's memory (weights / activations / KV cache / Mamba state / free)
+updated in place, and "Launch here" for vLLM specs this machine can run.
+
+Copying without JavaScript: browsers only let page scripts write the clipboard, and ipywidgets (in Jupyter and
+Voila alike) gives Python no way to run one. So "Copy" puts the one-line command into a text field, already
+selected by a triple-click, for Ctrl/Cmd-C, and "Save script" writes the full script (files included) to disk.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+import plotly.graph_objects as go
+
+from nanokit.catalog import GIB, GPUS, VARIANTS
+from nanokit.doctor import diagnose
+from nanokit.errors import NanokitError
+from nanokit.launch import LaunchSpec
+from nanokit.planner import plan_launch
+
+__all__ = ["CommandGenerator", "LocalGPU", "local_gpus"]
+
+_COLORS = {"error": "#b91c1c", "warning": "#b45309", "note": "#1d4ed8"}
+_SEGMENTS = (("weights", "Weights", "#4b5563"), ("overhead", "Activations", "#9ca3af"),
+             ("kv", "KV cache", "#76b900"), ("mamba", "Mamba state", "#2563eb"), ("free", "Free", "#e5e7eb"))  # fmt: skip
+_CONTEXTS = (("8k", 8192), ("32k", 32768), ("128k", 131072), ("256k", 262144), ("512k", 524288), ("1M", 1048576))
+
+
+@dataclass(frozen=True)
+class LocalGPU:
+    name: str
+    memory_gib: float
+    compute_capability: str
+
+
+def local_gpus() -> list[LocalGPU]:
+    """The NVIDIA GPUs of this machine (empty when there is no driver or no nvidia-ml-py)."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:  # noqa: BLE001  (no library, no driver, any NVML error: no GPU to launch on)
+        return []
+    try:
+        gpus = []
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(i)
+            major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
+            name = pynvml.nvmlDeviceGetName(handle)
+            memory = pynvml.nvmlDeviceGetMemoryInfo(handle).total / GIB
+            gpus.append(LocalGPU(name if isinstance(name, str) else name.decode(), memory, f"{major}.{minor}"))
+        return gpus
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def _toggle(options: Sequence[tuple[str, Any]], value: Any) -> W.ToggleButtons:
+    return W.ToggleButtons(options=list(options), value=value, style={"button_width": "auto"})
+
+
+def _group(number: int, title: str, *children: W.Widget) -> W.VBox:
+    header = W.HTML(f"<b>{number}. {html.escape(title)}</b>")
+    return W.VBox([header, W.HBox(list(children), layout=W.Layout(flex_flow="row wrap"))])
+
+
+class CommandGenerator(W.VBox):
+    """Pick engine, hardware and options; read the command, the warnings and the memory plan.
+
+    `generator.spec` is the current LaunchSpec (None while the choices are invalid). `on_launch(spec)` replaces
+    the default "Launch here" action (start a VLLMServer); `gpu_probe` replaces the local GPU lookup (tests).
+    """
+
+    def __init__(self, spec: LaunchSpec | None = None, *, on_launch: Callable[[LaunchSpec], Any] | None = None,
+                 gpu_probe: Callable[[], list[LocalGPU]] = local_gpus) -> None:  # fmt: skip
+        spec = spec or LaunchSpec()
+        self.spec: LaunchSpec | None = spec
+        self.server = None
+        self._on_launch = on_launch
+        self._gpu_probe = gpu_probe
+
+        self.engine = _toggle([("vLLM", "vllm"), ("SGLang", "sglang"), ("TRT-LLM", "trtllm")], spec.engine)
+        gpu_options = [(g.name, g.key) for g in GPUS.values()] + [("Custom GPU", "custom")]
+        custom = str(spec.gpu).startswith("custom:")
+        self.gpu = W.Dropdown(options=gpu_options, value="custom" if custom else spec.gpu_info.key)
+        self.custom_memory = W.BoundedFloatText(value=spec.gpu_info.memory_gib, min=1, max=4096,
+                                                description="GiB", layout=W.Layout(width="150px"))  # fmt: skip
+        self.custom_cc = W.Text(value=spec.gpu_info.compute_capability_text, description="sm",
+                                layout=W.Layout(width="120px"))  # fmt: skip
+        self.gpus = _toggle([(str(n), n) for n in (1, 2, 4, 8)], spec.gpus)
+        self.variant = _toggle([(v.label, v.key) for v in VARIANTS.values()], spec.variant)
+        contexts = dict(_CONTEXTS) | {f"{spec.context:,}": spec.context}
+        self.context = _toggle(sorted(contexts.items(), key=lambda kv: kv[1]), spec.context)
+        self.concurrency = W.BoundedIntText(value=spec.concurrency, min=1, max=65536, layout=W.Layout(width="110px"))
+        self.kv_cache_dtype = _toggle([("auto", "auto"), ("FP8", "fp8")], spec.kv_cache_dtype)
+        self.mamba_cache_dtype = _toggle([("float32", "float32"), ("bfloat16", "bfloat16")], spec.mamba_ssm_cache_dtype)
+        self.reasoning = _toggle([("On", True), ("Off", False)], spec.reasoning)
+        self.tools = _toggle([("On", True), ("Off", False)], spec.tools)
+        self.host = W.Text(value=spec.host, description="host", layout=W.Layout(width="220px"))
+        self.port = W.IntText(value=spec.port or 0, description="port (0: default)", layout=W.Layout(width="220px"),
+                              style={"description_width": "initial"})  # fmt: skip
+        self.api_key = W.Password(value=spec.api_key or "", description="API key", layout=W.Layout(width="240px"))
+        self.engine_version = W.Text(value=spec.engine_version or "", placeholder="newest",
+                                     description="version", layout=W.Layout(width="200px"))  # fmt: skip
+
+        self.multiline = W.Checkbox(value=True, description="one option per line", indent=False)
+        self.command = W.Textarea(layout=W.Layout(width="100%", height="260px"))
+        self.copy_button = W.Button(description="Copy", icon="copy")
+        self.save_button = W.Button(description="Save script", icon="save")
+        self.copy_field = W.Text(layout=W.Layout(width="100%", display="none"))
+        self.warnings = W.HTML()
+        self.plan_text = W.Textarea(layout=W.Layout(width="100%", height="170px"), disabled=True)
+        self.figure = go.FigureWidget(
+            data=[go.Bar(name=label, y=["GPU 0"], x=[0], orientation="h", marker_color=color,
+                         hovertemplate=f"{label}: %{{x:.1f}} GiB<extra></extra>") for _, label, color in _SEGMENTS],
+            layout=go.Layout(barmode="stack", height=170, margin={"l": 10, "r": 10, "t": 30, "b": 30},
+                             xaxis_title="GiB of one GPU", legend={"orientation": "h", "y": -0.6}),
+        )  # fmt: skip
+        self.launch_button = W.Button(description="Launch here", icon="play", button_style="success")
+        self.message = W.HTML()
+
+        controls = [self.engine, self.gpu, self.custom_memory, self.custom_cc, self.gpus, self.variant, self.context,
+                    self.concurrency, self.kv_cache_dtype, self.mamba_cache_dtype, self.reasoning, self.tools,
+                    self.host, self.port, self.api_key, self.engine_version, self.multiline]  # fmt: skip
+        for control in controls:
+            control.observe(lambda _: self.refresh(), names="value")
+        self.copy_button.on_click(lambda _: self.copy())
+        self.save_button.on_click(lambda _: self.save_script())
+        self.launch_button.on_click(lambda _: self.launch())
+
+        super().__init__(children=[
+            _group(1, "Engine", self.engine),
+            _group(2, "Hardware", self.gpu, self.custom_memory, self.custom_cc, W.Label("GPUs:"), self.gpus),
+            _group(3, "Model variant", self.variant),
+            _group(4, "Maximum context", self.context),
+            _group(5, "Concurrent sequences", self.concurrency),
+            _group(6, "Cache dtypes", W.Label("KV:"), self.kv_cache_dtype, W.Label("Mamba SSM:"),
+                   self.mamba_cache_dtype),
+            _group(7, "Parsers", W.Label("Reasoning:"), self.reasoning, W.Label("Tools:"), self.tools),
+            _group(8, "Serving", self.host, self.port, self.api_key, self.engine_version),
+            W.HTML("<b>Command</b>"), self.multiline, self.command,
+            W.HBox([self.copy_button, self.save_button, self.launch_button]), self.copy_field, self.message,
+            W.HTML("<b>Doctor</b>"), self.warnings,
+            W.HTML("<b>Memory of one GPU</b>"), self.figure, self.plan_text,
+        ])  # fmt: skip
+        self.refresh()
+
+    # --- state --------------------------------------------------------------------------------
+
+    def _read_spec(self) -> LaunchSpec:
+        custom = self.gpu.value == "custom"
+        gpu = f"custom:{self.custom_memory.value:g}:{self.custom_cc.value.strip()}" if custom else self.gpu.value
+        return LaunchSpec(
+            engine=self.engine.value, gpu=gpu, gpus=self.gpus.value, variant=self.variant.value,
+            context=self.context.value, concurrency=self.concurrency.value, kv_cache_dtype=self.kv_cache_dtype.value,
+            mamba_ssm_cache_dtype=self.mamba_cache_dtype.value, reasoning=self.reasoning.value,
+            tools=self.tools.value, host=self.host.value.strip() or "127.0.0.1", port=self.port.value or None,
+            api_key=self.api_key.value or None, engine_version=self.engine_version.value.strip() or None,
+        )  # fmt: skip
+
+    def refresh(self) -> None:
+        """Re-read the choices and redraw command, warnings and memory bar."""
+        custom = self.gpu.value == "custom"
+        for widget in (self.custom_memory, self.custom_cc):
+            widget.layout.display = None if custom else "none"
+        self.copy_field.layout.display = "none"
+        try:
+            spec = self._read_spec()
+            plan = plan_launch(spec)
+            findings = diagnose(spec, plan)
+        except NanokitError as exc:
+            self.spec = None
+            self.command.value = ""
+            self.warnings.value = self._render_findings([("error", str(exc))])
+            return
+        self.spec = spec
+        self.command.value = spec.script(multiline=self.multiline.value)
+        self.warnings.value = self._render_findings([(f.severity, f.message) for f in findings])
+        self.plan_text.value = plan.explain()
+        usage = plan.usage_at(spec.concurrency)
+        with self.figure.batch_update():
+            for trace, (key, _, _) in zip(self.figure.data, _SEGMENTS):
+                trace.x = [usage[key] / GIB]
+            self.figure.layout.title = f"{spec.gpu_info.name}: {plan.gpu_memory_bytes / GIB:.0f} GiB"
+        self.launch_button.disabled = spec.engine != "vllm"
+        self.launch_button.tooltip = "" if spec.engine == "vllm" else "Launch here runs vLLM specs only."
+
+    @staticmethod
+    def _render_findings(findings: list[tuple[str, str]]) -> str:
+        if not findings:
+            return "<span style='color:#15803d'>No problems found.</span>"
+        items = "".join(f"<li style='color:{_COLORS[sev]}'><b>{sev}</b>: {html.escape(msg)}</li>"
+                        for sev, msg in findings)  # fmt: skip
+        return f"<ul style='margin:0'>{items}</ul>"
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def copy(self) -> None:
+        """Show the one-line command in a text field: triple-click it and press Ctrl/Cmd-C."""
+        if self.spec is None:
+            return
+        self.copy_field.value = self.spec.shell()
+        self.copy_field.layout.display = None
+        note = " (write the files shown above first)" if self.spec.files() else ""
+        self.message.value = f"Triple-click the line below and press Ctrl/Cmd-C{note}."
+
+    def save_script(self, path: str | Path | None = None) -> Path | None:
+        """Write the command (and its files, as heredocs) to a shell script; returns the path."""
+        if self.spec is None:
+            return None
+        path = Path(path or f"launch-{self.spec.engine}.sh")
+        path.write_text("#!/usr/bin/env bash\nset -euo pipefail\n" + self.spec.script() + "\n")
+        path.chmod(0o755)
+        self.message.value = f"Saved {html.escape(str(path.resolve()))}."
+        return path
+
+    def launch_problem(self) -> str | None:
+        """Why this machine cannot run the current spec, or None when it can."""
+        spec = self.spec
+        if spec is None:
+            return "The choices above do not make a valid spec; fix the error shown under Doctor."
+        if spec.engine != "vllm":
+            return f"Launch here runs vLLM only; run the {spec.engine} command on your GPU machine instead."
+        gpus = self._gpu_probe()
+        if not gpus:
+            return ("This machine has no NVIDIA GPU (none visible to the driver), so the real model cannot run "
+                    "here; copy the command to a GPU machine, or serve the embedded tiny model with ServerPanel.")
+        if len(gpus) < spec.gpus:
+            return f"This machine has {len(gpus)} GPU(s) but the spec asks for {spec.gpus}; pick {len(gpus)} GPUs."
+        local = spec.with_(gpu=f"custom:{gpus[0].memory_gib:.2f}:{gpus[0].compute_capability}")
+        errors = [f.message for f in diagnose(local) if f.severity == "error"]
+        if errors:
+            return f"On this machine's {gpus[0].name}: {errors[0]}"
+        return None
+
+    def launch(self) -> None:
+        """Hand the vLLM spec to on_launch (or start a VLLMServer) when this machine can run it."""
+        problem = self.launch_problem()
+        if problem:
+            self.message.value = f"<span style='color:#b91c1c'>{html.escape(problem)}</span>"
+            return
+        assert self.spec is not None
+        if self._on_launch is not None:
+            self._on_launch(self.spec)
+            self.message.value = "Handed the spec to the launcher."
+            return
+        self.launch_button.disabled = True
+        self.message.value = "Starting vLLM… (the first start downloads the weights and compiles)"
+        threading.Thread(target=self._start_server, args=(self.spec,), daemon=True).start()
+
+    def _start_server(self, spec: LaunchSpec) -> None:
+        from nanokit.server import VLLMServer
+
+        try:
+            self.server = VLLMServer(**spec.vllm_server_kwargs())
+            self.server.start(timeout=1800)
+            self.message.value = f"vLLM is serving {html.escape(self.server.model_name)} at {self.server.base_url}."
+        except NanokitError as exc:
+            self.message.value = f"<span style='color:#b91c1c'>{html.escape(str(exc).splitlines()[0])}</span>"
+        finally:
+            self.launch_button.disabled = False
