@@ -19,10 +19,12 @@ from nanokit.agents import (
     build_coordinator,
     build_tool_agent,
     chat_model,
+    failing_tool,
     graph_figure,
     graph_layout,
     memory,
     mermaid,
+    message_steps,
     run_agent,
     stream_agent,
 )
@@ -75,7 +77,7 @@ def test_langchain_tool_advertises_exactly_the_nanokit_schema(fn):
 
 
 def test_langchain_tool_coerces_arguments_by_type_hint():
-    assert as_langchain_tool(calculate_tip).invoke({"bill_total": "80", "tip_percentage": 15}) == 12.0
+    assert as_langchain_tool(calculate_tip).invoke({"bill_total": "80", "tip_percentage": 15}) == "12.0"
 
 
 # --- the ReAct agent ----------------------------------------------------------------------------
@@ -103,12 +105,21 @@ def test_tool_exception_becomes_an_error_message_the_model_sees():
     assert run.answer == "I cannot divide by zero."
 
 
+def test_failing_tool_keeps_the_schema_and_raises_its_sentence():
+    broken = failing_tool(get_weather, "The weather service is down.")
+    assert tool_schema(broken) == tool_schema(get_weather)
+    model = scripted(call("get_weather", city="Oslo"), "The weather service is down, sorry.")
+    run = run_agent(build_tool_agent(model, [broken]), "Weather in Oslo?")
+    error = next(s for s in run.steps if s.kind == "tool_error")
+    assert error.text == "Error: ToolError: The weather service is down."
+
+
 def test_invalid_arguments_and_unknown_tools_become_error_messages():
     model = scripted(call("calculate_tip", bill_total="lots", tip_percentage=15),
                      call("book_flight", "c2", to="Paris"), "Sorry.")
     run = run_agent(build_tool_agent(model), "Tip on lots?")
     errors = [s for s in run.steps if s.kind == "tool_error"]
-    assert "invalid arguments (bill_total" in errors[0].text
+    assert errors[0].text.startswith("Error: Invalid arguments:") and "bill_total" in errors[0].text
     assert "book_flight" in errors[1].text and "not a valid tool" in errors[1].text
     assert run.answer == "Sorry."
 
@@ -236,6 +247,16 @@ def test_chat_model_passes_reasoning_per_node():
     assert on.extra_body == {"chat_template_kwargs": {"enable_thinking": True}}
     assert off.extra_body == {"chat_template_kwargs": {"enable_thinking": False}}
     assert on.model_name == "tiny"
+
+
+def test_reasoning_the_server_split_off_is_kept_and_shown():
+    response = {"model": "tiny", "choices": [{"index": 0, "finish_reason": "stop", "message": {
+        "role": "assistant", "content": "18 degrees.", "reasoning": "The tool said 18."}}]}
+    result = chat_model(_Endpoint("http://x/v1"), reasoning=True)._create_chat_result(response)
+    message = result.generations[0].message
+    assert message.additional_kwargs["reasoning_content"] == "The tool said 18."
+    assert [(s.kind, s.text) for s in message_steps("agent", message)] == [
+        ("reasoning", "The tool said 18."), ("message", "18 degrees.")]
 
 
 def test_server_gone_is_a_server_error_in_the_transcript():

@@ -13,7 +13,7 @@ from nanokit.errors import NanokitError
 
 _COLORS = {
     "tool_call": "#1d4ed8", "tool_result": "#15803d", "tool_error": "#b91c1c",
-    "malformed_call": "#b45309", "error": "#b91c1c", "message": "#111827", "user": "#6b21a8",
+    "malformed_call": "#b45309", "reasoning": "#6b7280", "error": "#b91c1c", "message": "#111827", "user": "#6b21a8",
 }
 
 

@@ -12,7 +12,7 @@ typed tools as the tool-calling walkthrough (`nanokit.tools`), and runs through 
 from nanokit.agents._coordinator import DEFAULT_SPECIALISTS, Specialist, build_coordinator
 from nanokit.agents._drawing import GraphLayout, graph_figure, graph_layout, mermaid
 from nanokit.agents._memory import memory
-from nanokit.agents._model import ServedModel, chat_model
+from nanokit.agents._model import ServedChatModel, ServedModel, chat_model
 from nanokit.agents._react import build_tool_agent
 from nanokit.agents._steps import (
     DEFAULT_STEP_LIMIT,
@@ -22,7 +22,7 @@ from nanokit.agents._steps import (
     run_agent,
     stream_agent,
 )
-from nanokit.agents._tools import as_langchain_tool, tool_error_message, tool_node
+from nanokit.agents._tools import as_langchain_tool, failing_tool, tool_error_message, tool_node
 
 __all__ = [
     "DEFAULT_SPECIALISTS",
@@ -30,12 +30,14 @@ __all__ = [
     "AgentRun",
     "AgentStep",
     "GraphLayout",
+    "ServedChatModel",
     "ServedModel",
     "Specialist",
     "as_langchain_tool",
     "build_coordinator",
     "build_tool_agent",
     "chat_model",
+    "failing_tool",
     "graph_figure",
     "graph_layout",
     "memory",

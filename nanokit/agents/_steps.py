@@ -23,7 +23,7 @@ from nanokit.errors import NanokitError, ServerError
 DEFAULT_STEP_LIMIT = 12
 """LangGraph's recursion limit for one run: each model call and each tool round counts as a step."""
 
-StepKind = Literal["message", "tool_call", "tool_result", "tool_error", "malformed_call", "error"]
+StepKind = Literal["reasoning", "message", "tool_call", "tool_result", "tool_error", "malformed_call", "error"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class AgentStep:
             return f"[{where}] calls {self.tool}({args})"
         if self.kind in ("tool_result", "tool_error"):
             return f"[{where}] {self.tool} returned: {self.text}"
+        if self.kind == "reasoning":
+            return f"[{where}] (thinking) {self.text}"
         return f"[{where}] {self.text}"
 
 
@@ -78,7 +80,9 @@ def message_steps(node: str, message: BaseMessage, path: tuple[str, ...] = ()) -
         kind = "tool_error" if message.status == "error" else "tool_result"
         return [AgentStep(node, kind, _text(message), tool=message.name or "", path=path)]
     if isinstance(message, AIMessage):
-        steps = [AgentStep(node, "message", _text(message), path=path)] if _text(message) else []
+        reasoning = str(message.additional_kwargs.get("reasoning_content") or "").strip()
+        steps = [AgentStep(node, "reasoning", reasoning, path=path)] if reasoning else []
+        steps += [AgentStep(node, "message", _text(message), path=path)] if _text(message) else []
         steps += [AgentStep(node, "tool_call", tool=c["name"], args=c["args"], path=path) for c in message.tool_calls]
         steps += [
             AgentStep(node, "malformed_call", f"Unreadable tool call: {c.get('error') or c.get('args')!s}",

@@ -1,44 +1,64 @@
-"""nanokit's typed Python tools as LangChain tools, with errors the agent can read.
+"""nanokit's typed Python tools as LangChain tools, run exactly as nanokit's own tool loop runs them.
 
 The schema each tool advertises is exactly `nanokit.tools.tool_schema(fn)`: the embedded model was
-trained on those schemas, and the real model's chat template renders them the same way. Arguments are
-validated (and coerced, "80" -> 80) against the function's type hints before it runs.
+trained on those schemas, and the real model's chat template renders them the same way. A call goes
+through `nanokit.tools.execute_tool_call`, so arguments are coerced ("80" -> 80) and failures are worded
+as in the tool-calling walkthrough; a failure raises, and the ToolNode turns it into an error ToolMessage.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.prebuilt import ToolNode
-from pydantic import ValidationError, validate_call
 
-from nanokit.tools import tool_schema
+from nanokit.errors import ToolError
+from nanokit.parsing import ToolCall
+from nanokit.tools import Tool, as_tool, execute_tool_call
 
 
-def as_langchain_tool(fn: Callable[..., Any] | BaseTool) -> BaseTool:
-    """A StructuredTool that runs `fn` and advertises `tool_schema(fn)` unchanged; tools pass through."""
+def as_langchain_tool(fn: Callable[..., Any] | Tool | BaseTool) -> BaseTool:
+    """A StructuredTool that runs `fn` and advertises `tool_schema(fn)` unchanged; LangChain tools pass through."""
     if isinstance(fn, BaseTool):
         return fn
-    function = tool_schema(fn)["function"]
+    tool = as_tool(fn)
+
+    def run(**arguments: Any) -> str:
+        execution = execute_tool_call(ToolCall(tool.name, arguments), {tool.name: tool})
+        if not execution.ok:
+            raise ToolError(execution.error)
+        return execution.output
+
+    function = tool.schema["function"]
     return StructuredTool.from_function(
-        func=validate_call(fn),
-        name=function["name"],
-        description=function["description"],
-        args_schema=function["parameters"],
+        func=run, name=tool.name, description=function.get("description", ""), args_schema=tool.parameters
     )
 
 
 def tool_error_message(error: Exception) -> str:
-    """The sentence a failed tool call puts into its ToolMessage, so the model (and the reader) see why."""
-    error = getattr(error, "source", None) or error  # ToolNode wraps argument errors in ToolInvocationError
-    if isinstance(error, ValidationError):
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in error.errors())
-        return f"Error: the tool was called with invalid arguments ({problems}). Fix the arguments and try again."
-    return f"Error: the tool failed with {type(error).__name__}: {error}. Fix the arguments or answer without it."
+    """What a failed call puts in its ToolMessage: "Error: ..." as nanokit's tool loop words it."""
+    if isinstance(error, ToolError):
+        return f"Error: {error}"
+    return f"Error: {type(error).__name__}: {error}"
 
 
-def tool_node(tools: Iterable[Callable[..., Any] | BaseTool]) -> ToolNode:
+def tool_node(tools: Iterable[Callable[..., Any] | Tool | BaseTool]) -> ToolNode:
     """A ToolNode that turns every tool exception into an error ToolMessage instead of raising."""
     return ToolNode([as_langchain_tool(t) for t in tools], handle_tool_errors=tool_error_message)
+
+
+def failing_tool(fn: Callable[..., Any], message: str) -> Callable[..., Any]:
+    """A stand-in for `fn` with the same name, schema and docstring that always raises ToolError(message).
+
+    The model cannot tell it from the real tool, so it calls it as usual: a way to see (and test) what an
+    agent does with a tool that fails.
+    """
+
+    @functools.wraps(fn)
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ToolError(message)
+
+    return broken
