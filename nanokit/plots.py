@@ -8,6 +8,7 @@ sent as bars, so a tick costs the same whether the run has a hundred gaps or a m
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -76,6 +77,7 @@ class LiveBenchmarkFigure:
         self._ttfr: list[float] = []
         self._ttfa: list[float] = []
         self.ticks = 0
+        self.cpu_s = 0.0  # CPU the polling thread spent redrawing (what the dashboard costs the client)
         with self.figure.batch_update():
             for trace in self.figure.data:
                 trace.x, trace.y = (), ()
@@ -148,7 +150,9 @@ class LiveBenchmarkFigure:
         while not stop.wait(interval):
             if feed.start is None:
                 continue
+            cpu = time.thread_time()
             self.update(feed.snapshot())
+            self.cpu_s += time.thread_time() - cpu
             if feed.done:
                 break
 

@@ -69,6 +69,7 @@ def run_to_dict(run: BenchmarkRun, *, per_request: bool = True) -> dict[str, Any
         "reasoning": config.reasoning,
         "ignore_eos": config.ignore_eos,
         "num_warmups": config.num_warmups,
+        "client_cpu_s": run.client_cpu_s,
         "server_samples": [{k: (v - run.origin if k == "time" else v) for k, v in asdict(s).items()}
                            for s in run.server_samples],
     }
@@ -160,7 +161,7 @@ def format_report(run: BenchmarkRun) -> str:
         stats = getattr(m, attr)
         if attr in ("ttfr", "ttfa") and stats.count == 0:
             continue
-        lines.append("{:-^60}".format(header))
+        lines.append(f"{header:-^60}")
         lines.append(f"{'Mean ' + short + ' (ms):':<44}{stats.mean:.2f}")
         lines.append(f"{'Median ' + short + ' (ms):':<44}{stats.median:.2f}")
         lines += [f"{f'P{p:g} {short} (ms):':<44}{v:.2f}" for p, v in stats.percentiles if p != 50.0]

@@ -74,6 +74,7 @@ class BenchmarkRun:
     server_samples: tuple[ServerSample, ...] = ()
     origin: float = 0.0  # perf_counter time of the first release; timelines start here
     date: str = ""
+    client_cpu_s: float = 0.0  # CPU time this process spent from the first release to the last record
 
 
 def _headers(api_key: str | None) -> dict[str, str]:
@@ -147,7 +148,7 @@ async def arun_benchmark(config: BenchmarkConfig, *, feed: LiveFeed | None = Non
                                                   config.scrape_interval, stop, samples, feed))
         date = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         feed.begin(len(requests))
-        origin = time.perf_counter()
+        cpu0, origin = time.process_time(), time.perf_counter()
         tasks = []
         try:
             for request, offset in zip(requests, offsets):
@@ -158,6 +159,7 @@ async def arun_benchmark(config: BenchmarkConfig, *, feed: LiveFeed | None = Non
             records = await asyncio.gather(*tasks)
         finally:
             duration = time.perf_counter() - origin
+            client_cpu = time.process_time() - cpu0
             for task in tasks:
                 task.cancel()
             stop.set()
@@ -166,7 +168,7 @@ async def arun_benchmark(config: BenchmarkConfig, *, feed: LiveFeed | None = Non
             feed.end()
     metrics = calculate_metrics(records, duration, slo=config.slo, percentiles=config.percentiles)
     return BenchmarkRun(config=config, model=model, records=tuple(records), duration=duration, metrics=metrics,
-                        server_samples=tuple(samples), origin=origin, date=date)
+                        server_samples=tuple(samples), origin=origin, date=date, client_cpu_s=client_cpu)
 
 
 def _build_requests(config: BenchmarkConfig, model: str, tokenizer: Tokenizer | None) -> list[BenchRequest]:

