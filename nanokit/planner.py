@@ -216,6 +216,7 @@ class MemoryPlan:
     mamba_groups: int
     blocks_per_request: int
     kv_capacity_tokens: int
+    legacy_kv_tokens: int  # blocks // groups x block size: the "GPU KV cache size" older vLLM releases logged
     max_concurrency: float
     context: int
     fits: bool
@@ -355,6 +356,9 @@ def plan_memory(
                  f"{attn_groups} x ceil({context:,} / {block:,}) + {mamba_groups} = {per_request} blocks")
     steps.append(f"max concurrency at {context:,} tokens: {num_blocks:,} / {per_request} = {concurrency:,.2f}x; "
                  f"KV cache size: {concurrency:,.2f} x {context:,} = {tokens:,} tokens")
+    groups = attn_groups + mamba_groups
+    legacy = num_blocks // groups * block
+    steps.append(f"(older vLLM releases logged {num_blocks:,} // {groups} groups x {block:,} = {legacy:,} tokens)")
 
     fits = w + overhead < usable and num_blocks >= per_request
     return MemoryPlan(
@@ -363,7 +367,8 @@ def plan_memory(
         overhead_bytes=overhead, kv_cache_memory_bytes=kv_mem, block_size=block, page_bytes=page,
         bytes_per_block=bytes_per_block, num_blocks=num_blocks, attention_groups=attn_groups,
         mamba_groups=mamba_groups, blocks_per_request=per_request,
-        kv_capacity_tokens=tokens, max_concurrency=concurrency, context=context, fits=fits, steps=tuple(steps),
+        kv_capacity_tokens=tokens, legacy_kv_tokens=legacy, max_concurrency=concurrency, context=context,
+        fits=fits, steps=tuple(steps),
     )  # fmt: skip
 
 

@@ -74,6 +74,15 @@ def test_h200_fp8_kv_capacity_from_blocks_exactly():
     assert round(plan.max_concurrency, 2) == 1366.60
 
 
+def test_h100_anchor_from_an_older_vllm():
+    # vLLM on H100 (a 16-bit SSM cache then) logged 1,072-token blocks and 7.37 GiB KV = 257,280 tokens, which is
+    # what the older formula (blocks // groups x block size) gives.
+    plan = plan_memory(REAL, gpu_memory_gib=79.65, context=4096, mamba_ssm_cache_dtype="bfloat16",
+                       kv_cache_memory_bytes=int(7.37 * GIB))  # fmt: skip
+    assert plan.block_size == 1072
+    assert plan.legacy_kv_tokens == 257_280
+
+
 def test_h200_bf16_end_to_end_within_half_a_percent():
     plan = plan_launch(LaunchSpec(gpu="h200", context=4096))
     assert plan.kv_capacity_tokens == pytest.approx(3_812_693, rel=0.005)
