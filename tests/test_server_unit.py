@@ -1,0 +1,97 @@
+"""VLLMServer and attach(): what can be checked without starting vLLM (argv, safety, fast failures)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from nanokit import ConfigError, ModelNotFoundError, PortInUseError, ServerError, ServerState, VLLMServer, attach
+
+
+def test_argv_is_a_list_with_loopback_and_parsers():
+    server = VLLMServer("/models/x", port=8123, extra_args=["--max-num-seqs", "4"])
+    argv = server.command("/models/x")
+    assert argv[1:3] == ["-m", "vllm.entrypoints.openai.api_server"]
+    assert argv[argv.index("--host") + 1] == "127.0.0.1"
+    assert argv[argv.index("--port") + 1] == "8123"
+    assert argv[argv.index("--reasoning-parser") + 1] == "nemotron_v3"
+    assert argv[argv.index("--tool-call-parser") + 1] == "qwen3_coder"
+    assert "--enable-auto-tool-choice" in argv
+    assert argv[-2:] == ["--max-num-seqs", "4"]
+
+
+def test_parsers_can_be_turned_off():
+    argv = VLLMServer("/m", reasoning_parser=None, tool_call_parser=None).command("/m")
+    assert "--reasoning-parser" not in argv and "--tool-call-parser" not in argv
+    assert "--enable-auto-tool-choice" not in argv
+
+
+def test_embedded_default_turns_prefix_caching_off():
+    assert "--no-enable-prefix-caching" in VLLMServer().command("/cache/tiny")
+
+
+def test_api_key_never_in_argv_or_repr():
+    server = VLLMServer("/m", api_key="sk-secret-123")
+    assert "sk-secret-123" not in " ".join(server.command("/m"))
+    assert "sk-secret-123" not in repr(server)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::"])
+def test_wide_bind_without_key_is_refused(host):
+    with pytest.raises(ConfigError, match="api_key"):
+        VLLMServer("/m", host=host)
+
+
+def test_wide_bind_with_key_is_allowed():
+    server = VLLMServer("/m", host="0.0.0.0", api_key="k")
+    assert server.host == "0.0.0.0"
+
+
+def test_extra_args_as_one_string_is_refused():
+    with pytest.raises(ConfigError, match="list"):
+        VLLMServer("/m", extra_args="--max-num-seqs 4")
+
+
+def test_missing_model_path_fails_fast_without_a_process(tmp_path):
+    server = VLLMServer(tmp_path / "nope")
+    started = time.monotonic()
+    with pytest.raises(ModelNotFoundError, match="does not exist"):
+        server.start()
+    assert time.monotonic() - started < 2
+    assert server.state is ServerState.FAILED and server.pid is None
+
+
+def test_directory_without_config_is_reported(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="config.json"):
+        VLLMServer(tmp_path).start()
+
+
+def test_port_in_use_is_reported_before_spawning(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = VLLMServer(tmp_path, port=port)
+        with pytest.raises(PortInUseError, match=f"Port {port} is already in use.*port=None"):
+            server.start()
+    assert server.pid is None
+
+
+def test_stop_is_idempotent_and_safe_before_start():
+    server = VLLMServer("/m")
+    server.stop()
+    server.stop()
+    assert server.state is ServerState.NEW
+
+
+def test_attach_to_nothing_fails_fast_with_one_sentence():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(ServerError, match="Cannot reach"):
+        attach(f"http://127.0.0.1:{port}/v1")
+    assert time.monotonic() - started < 5
