@@ -45,8 +45,8 @@ class ServerPanel(W.VBox):
                                  layout=W.Layout(width="420px"))
         self.attach_key = W.Password(placeholder="API key (optional)", layout=W.Layout(width="200px"))
         self.attach_button = W.Button(description="Attach", icon="link")
-        self.log = W.Textarea(layout=W.Layout(width="100%", height="220px"), disabled=True)
-        self.log_box = W.Accordion(children=[self.log], titles=("Server log",), selected_index=0)
+        self.log_view = W.Textarea(layout=W.Layout(width="100%", height="220px"), disabled=True)
+        self.log_box = W.Accordion(children=[self.log_view], titles=("Server log",), selected_index=0)
 
         self.start_button.on_click(lambda _: self.start(background=True))
         self.stop_button.on_click(lambda _: self.stop())
@@ -166,4 +166,4 @@ class ServerPanel(W.VBox):
 
     def _flush_log(self) -> None:
         self._log_dirty.clear()
-        self.log.value = self.server.log_tail(self._log_lines)
+        self.log_view.value = self.server.log_tail(self._log_lines)

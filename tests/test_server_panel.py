@@ -1,0 +1,43 @@
+"""ServerPanel driven headlessly: buttons, status and errors shown in the panel."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from nanokit import VLLMServer
+from widgets.server_panel import ServerPanel
+
+
+def test_new_panel_shows_not_started_and_only_start_enabled():
+    panel = ServerPanel(VLLMServer("/nowhere"))
+    assert "not started" in panel.status.value
+    assert not panel.start_button.disabled and panel.stop_button.disabled
+
+
+def test_failed_start_is_shown_in_the_panel_and_buttons_come_back(tmp_path):
+    panel = ServerPanel(VLLMServer(tmp_path / "missing"))
+    panel.start_button.click()  # runs in a background thread
+    deadline = time.monotonic() + 10
+    while "does not exist" not in panel.message.value and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "does not exist" in panel.message.value
+    assert "failed" in panel.status.value
+    assert not panel.start_button.disabled
+
+
+def test_attach_without_url_names_the_fix():
+    panel = ServerPanel(VLLMServer("/nowhere"))
+    panel.attach_button.click()
+    assert "base URL" in panel.message.value
+
+
+def test_attach_to_dead_url_reports_it():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    panel = ServerPanel(VLLMServer("/nowhere"))
+    panel.attach_url.value = f"http://127.0.0.1:{port}/v1"
+    panel.attach_button.click()
+    assert "Cannot reach" in panel.message.value
+    assert panel.endpoint is None
