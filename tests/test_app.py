@@ -1,0 +1,157 @@
+"""The app object, headless: tabs, placeholders, endpoint hand-over, failure isolation; `nanokit app` wiring."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import pytest
+
+from nanokit import Endpoint, NanokitError
+from widgets.app import TAB_TITLES, EndpointTab, NanokitApp
+
+
+class FakePanel(W.VBox):
+    """Stands in for the ServerPanel's on_change contract without a server."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.endpoint = None
+        self.callbacks = []
+        self.message = W.HTML()
+
+    def on_change(self, callback) -> None:
+        self.callbacks.append(callback)
+
+    def announce(self, endpoint) -> None:
+        self.endpoint = endpoint
+        for callback in self.callbacks:
+            callback(endpoint)
+
+
+@pytest.fixture
+def endpoint() -> Endpoint:
+    return Endpoint("http://127.0.0.1:9/v1", model_name="tiny")
+
+
+def make_app(monkeypatch, factories=None) -> tuple[NanokitApp, FakePanel]:
+    panel = FakePanel()
+    monkeypatch.setattr("widgets.app._widget_class", _fake_classes(panel))
+    return NanokitApp(factories=factories), panel
+
+
+def _fake_classes(panel):
+    real = __import__("widgets.app", fromlist=["_widget_class"])._widget_class
+
+    def lookup(module: str, name: str):
+        return (lambda *a, **k: panel) if name == "ServerPanel" else real(module, name)
+
+    return lookup
+
+
+def test_the_app_has_six_tabs_in_order_and_a_header():
+    app = NanokitApp()
+    assert app.tabs.titles == TAB_TITLES
+    assert "nanokit" in app.header.value
+    assert "nanokit-app" in app._dom_classes
+    assert app.server_panel.server.state.value == "new"  # nothing starts until the user asks
+    assert app.tab_for("Generate").spec is not None  # the command generator renders a command at once
+
+
+def test_endpoint_tabs_wait_with_a_sentence_until_a_server_runs(monkeypatch, endpoint):
+    built = []
+    app, panel = make_app(monkeypatch, {t: (lambda e, t=t: built.append((t, e)) or W.Label(t)) for t in TAB_TITLES[2:]})
+    for title in TAB_TITLES[2:]:
+        assert app.tab_for(title) is None
+        assert "Server" in app.endpoint_tabs[title].children[0].value
+    panel.announce(endpoint)
+    assert [t for t, _ in built] == list(TAB_TITLES[2:])
+    assert all(e is endpoint for _, e in built)
+    assert app.tab_for("Chat").value == "Chat"
+    assert "127.0.0.1:9" in app.endpoint_line.value
+    panel.announce(endpoint)  # the same endpoint again: nothing is rebuilt
+    assert len(built) == 4
+    panel.announce(None)
+    assert app.tab_for("Throughput") is None
+    assert "stopped" in app.endpoint_tabs["Throughput"].children[0].value
+
+
+def test_a_tab_that_fails_to_build_says_why_and_the_others_still_work(monkeypatch, endpoint):
+    def broken(_):
+        raise NanokitError("The tool view needs a server with --enable-auto-tool-choice.")
+
+    def missing(_):
+        raise ImportError("No module named 'widgets.chat_panel'")
+
+    app, panel = make_app(monkeypatch, {"Tools": broken, "Chat": missing, "Agents": lambda e: W.Label("ok"),
+                                        "Throughput": lambda e: W.Label("ok")})
+    panel.announce(endpoint)
+    assert "--enable-auto-tool-choice" in app.endpoint_tabs["Tools"].children[0].value
+    assert "not installed" in app.endpoint_tabs["Chat"].children[0].value
+    assert app.tab_for("Agents").value == "ok"
+
+
+def test_the_real_endpoint_views_build_against_an_endpoint(endpoint):
+    tab = EndpointTab("Throughput", __import__("widgets.app", fromlist=["_throughput"])._throughput)
+    tab.set_endpoint(endpoint)
+    assert tab.content is not None and tab.content.endpoint is endpoint
+    agents = EndpointTab("Agents", __import__("widgets.app", fromlist=["_agents"])._agents)
+    agents.set_endpoint(endpoint)
+    assert type(agents.content).__name__ == "AgentTrace"
+
+
+def test_launch_here_is_refused_while_a_server_runs(monkeypatch, endpoint):
+    from nanokit.launch import LaunchSpec
+
+    app, panel = make_app(monkeypatch)
+    panel.server = type("S", (), {"state": type("St", (), {"value": "running"})()})()
+    panel.start = lambda background=False: pytest.fail("must not start a second server")
+    panel.announce(endpoint)
+    app.launch_spec(LaunchSpec())
+    assert app.tabs.selected_index == TAB_TITLES.index("Server")
+    assert "already running" in panel.message.value
+
+
+def test_launch_here_hands_the_spec_to_the_server_tab(monkeypatch):
+    from nanokit.launch import LaunchSpec
+
+    app, panel = make_app(monkeypatch)
+    panel.server = type("S", (), {"state": type("St", (), {"value": "new"})()})()
+    started = []
+    panel.start = lambda background=False: started.append(background)
+    app.launch_spec(LaunchSpec())
+    assert started == [True]
+    assert panel.server.model_name == LaunchSpec().model_id
+    assert app.tabs.selected_index == TAB_TITLES.index("Server")
+
+
+def test_nanokit_app_serves_the_repository_notebook_on_loopback():
+    from nanokit.cli.webapp import app_notebook, voila_argv
+
+    notebook = app_notebook()
+    assert notebook.name == "app.ipynb" and notebook.is_file()
+    argv = voila_argv(notebook, 8899)
+    assert argv[1:3] == ["-m", "voila"] and "--Voila.ip=127.0.0.1" in argv and "--port=8899" in argv
+
+
+def test_nanokit_app_says_so_when_the_port_is_taken():
+    import socket
+
+    from typer.testing import CliRunner
+
+    from nanokit.cli import app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        result = CliRunner().invoke(app, ["app", "--port", str(sock.getsockname()[1]), "--no-browser"])
+    assert result.exit_code == 1
+    assert "already in use" in result.output
+
+
+def test_the_app_notebook_only_displays_the_app():
+    import nbformat
+
+    from nanokit.cli.webapp import app_notebook
+
+    notebook = nbformat.read(app_notebook(), as_version=4)
+    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    assert len(code) == 1 and code[0].strip().endswith("NanokitApp()")

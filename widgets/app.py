@@ -1,0 +1,189 @@
+"""NanokitApp: the whole cookbook as one widget (the Voila app): a header and six tabs around one ServerPanel.
+
+Generate needs no server. Server owns the one in-kernel VLLMServer (or an attached endpoint) and tells the
+other tabs through `ServerPanel.on_change`; Chat, Tools, Agents and Throughput are built for that endpoint
+when it appears and wait with a sentence until then. A tab whose widget module is missing or fails to build
+says so in its own place; the rest of the app keeps working.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+
+from nanokit import Endpoint, NanokitError, VLLMServer
+
+__all__ = ["TAB_TITLES", "EndpointTab", "NanokitApp"]
+
+TAB_TITLES = ("Generate", "Server", "Chat", "Tools", "Agents", "Throughput")
+_WAITING = "Start the server (or attach to one) in the <b>Server</b> tab; this tab fills in once it is running."
+_STOPPED = "The server stopped. Start it again (or attach to another) in the <b>Server</b> tab."
+
+
+def _widget_class(module: str, name: str) -> type:
+    """`widgets.<module>.<name>`, imported when first needed so one missing view cannot break the app."""
+    return getattr(importlib.import_module(f"widgets.{module}"), name)
+
+
+def _notice(text: str, color: str = "#374151") -> W.HTML:
+    return W.HTML(f"<div class='nanokit-notice' style='color:{color};padding:12px 4px'>{text}</div>")
+
+
+def _failure(what: str, exc: BaseException) -> W.HTML:
+    """A tab's failure, shown in the tab: a sentence for nanokit errors, the traceback for anything else."""
+    if isinstance(exc, NanokitError):
+        detail = html.escape(str(exc))
+    elif isinstance(exc, ImportError):
+        detail = html.escape(f"{exc}. This view is not installed in this checkout yet.")
+    else:
+        detail = html.escape("".join(traceback.format_exception(exc)))
+    return W.HTML(f"<div class='nanokit-error' style='color:#b91c1c'><b>{html.escape(what)} is unavailable.</b>"
+                  f"<pre style='white-space:pre-wrap'>{detail}</pre></div>")
+
+
+class EndpointTab(W.VBox):
+    """A tab whose content is built from the current endpoint by `factory(endpoint)`.
+
+    Until an endpoint exists it shows a sentence saying where to start one; a new endpoint rebuilds the
+    content (a chat about one server makes no sense on another); a stopped server brings the sentence back.
+    """
+
+    def __init__(self, title: str, factory: Callable[[Endpoint], W.Widget]) -> None:
+        self.title = title
+        self.factory = factory
+        self.endpoint: Endpoint | None = None
+        self.content: W.Widget | None = None
+        self._lock = threading.Lock()
+        super().__init__(children=[_notice(_WAITING)])
+        self.add_class("nanokit-tab")
+
+    def set_endpoint(self, endpoint: Endpoint | None) -> None:
+        with self._lock:
+            if endpoint is None:
+                self.endpoint, self.content = None, None
+                self.children = [_notice(_STOPPED)]
+                return
+            if endpoint is self.endpoint and self.content is not None:
+                return
+            self.endpoint = endpoint
+            self.children = [_notice(f"Building the {html.escape(self.title)} view…")]
+            try:
+                self.content = self.factory(endpoint)
+            except Exception as exc:  # noqa: BLE001  (shown in the tab, where the user is looking)
+                self.content = None
+                self.children = [_failure(f"The {self.title} tab", exc)]
+            else:
+                self.children = [self.content]
+
+
+def _chat(endpoint: Endpoint) -> W.Widget:
+    return _widget_class("chat_panel", "ChatPanel")(endpoint)
+
+
+def _tools(endpoint: Endpoint) -> W.Widget:
+    return _widget_class("tool_trace", "ToolTrace")(endpoint)
+
+
+def _agents(endpoint: Endpoint) -> W.Widget:
+    from nanokit.agents import build_tool_agent, chat_model, memory
+
+    agent = build_tool_agent(chat_model(endpoint), checkpointer=memory())
+    return _widget_class("agent_trace", "AgentTrace")(agent)
+
+
+def _throughput(endpoint: Endpoint) -> W.Widget:
+    # Small defaults: on the embedded CPU model a run of 16 short prompts takes a few seconds.
+    return _widget_class("throughput", "ThroughputDashboard")(endpoint, num_prompts=16, input_len=64,
+                                                              output_len=32, concurrency=4)
+
+
+_ENDPOINT_TABS: dict[str, Callable[[Endpoint], W.Widget]] = {
+    "Chat": _chat, "Tools": _tools, "Agents": _agents, "Throughput": _throughput,
+}
+
+
+class NanokitApp(W.VBox):
+    """Header, tabs and the one shared server.
+
+    `app.server_panel` is the ServerPanel (pass `server=` to use a VLLMServer you configured);
+    `app.tab_for(title)` is a tab's content; `app.select(title)` switches tabs. `factories` replaces how the
+    endpoint tabs are built (tests), keyed by tab title.
+    """
+
+    def __init__(self, server: VLLMServer | None = None, *,
+                 factories: dict[str, Callable[[Endpoint], W.Widget]] | None = None) -> None:
+        self.header = W.HTML(
+            "<div style='display:flex;align-items:baseline;gap:12px'>"
+            "<h2 style='margin:4px 0'>nanokit</h2>"
+            "<span style='color:#4b5563'>Launch, chat with, and measure NVIDIA Nemotron-3-Nano-30B-A3B"
+            " &mdash; or the embedded tiny model on a CPU.</span></div>"
+        )
+        self.endpoint_line = W.HTML()
+        self.server_panel = self._build("Server", lambda: _widget_class("server_panel", "ServerPanel")(server))
+        self.generator = self._build("Generate", lambda: _widget_class("command_generator", "CommandGenerator")(
+            on_launch=self.launch_spec))
+        factories = {**_ENDPOINT_TABS, **(factories or {})}
+        self.endpoint_tabs = {title: EndpointTab(title, factories[title]) for title in TAB_TITLES[2:]}
+        pages = {"Generate": self.generator, "Server": self.server_panel, **self.endpoint_tabs}
+        for title, page in pages.items():
+            page.add_class(f"nanokit-tab-{title.lower()}")
+        self.tabs = W.Tab(children=[pages[t] for t in TAB_TITLES], titles=TAB_TITLES)
+        self.tabs.add_class("nanokit-tabs")
+        if hasattr(self.server_panel, "on_change"):
+            self.server_panel.on_change(self._on_endpoint)
+        self._on_endpoint(getattr(self.server_panel, "endpoint", None))
+        super().__init__(children=[self.header, self.endpoint_line, self.tabs])
+        self.add_class("nanokit-app")
+
+    @staticmethod
+    def _build(title: str, make: Callable[[], W.Widget]) -> W.Widget:
+        try:
+            return make()
+        except Exception as exc:  # noqa: BLE001  (the other tabs still work)
+            return W.VBox([_failure(f"The {title} tab", exc)])
+
+    # --- wiring -------------------------------------------------------------------------------
+
+    def _on_endpoint(self, endpoint: Endpoint | None) -> None:
+        if endpoint is None:
+            self.endpoint_line.value = "<span style='color:#6b7280'>No server yet: open the Server tab.</span>"
+        else:
+            self.endpoint_line.value = (f"<span style='color:#15803d'>Talking to <code>"
+                                        f"{html.escape(endpoint.model_name)}</code> at <code>"
+                                        f"{html.escape(endpoint.base_url)}</code></span>")
+        for tab in self.endpoint_tabs.values():
+            tab.set_endpoint(endpoint)
+
+    def launch_spec(self, spec: Any) -> None:
+        """The Generate tab's "Launch here": serve `spec` with the Server tab's panel and show that tab."""
+        panel = self.server_panel
+        self.select("Server")
+        if not hasattr(panel, "start"):
+            return  # the Server tab shows why it is unavailable
+        if getattr(panel, "endpoint", None) is not None or panel.server.state.value == "starting":
+            panel.message.value = ("<span style='color:#b91c1c'>A server is already running here; press Stop "
+                                   "before launching the Generate tab's command.</span>")
+            return
+        unfollow = getattr(panel, "_unfollow", None)  # the log tail follows the server it was started with
+        if unfollow is not None:
+            unfollow()
+            panel._unfollow = None
+        panel.server = VLLMServer(**spec.vllm_server_kwargs())
+        panel.start(background=True)
+
+    # --- navigation ---------------------------------------------------------------------------
+
+    def select(self, title: str) -> None:
+        self.tabs.selected_index = TAB_TITLES.index(title)
+
+    def tab_for(self, title: str) -> W.Widget | None:
+        """The live widget behind a tab (None while an endpoint tab waits for a server)."""
+        if title in self.endpoint_tabs:
+            return self.endpoint_tabs[title].content
+        return {"Generate": self.generator, "Server": self.server_panel}[title]
