@@ -293,12 +293,14 @@ def stream_chat(
     max_tokens: int = 1024,
     seed: int | None = None,
     features: ServerFeatures | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Iterator[ChatEvent]:
     """Stream one assistant turn as typed events; the last one is `Done(result)`.
 
     `endpoint` is a `VLLMServer` or `attach(...)` endpoint; `messages` a string or OpenAI messages.
     `reasoning_budget` caps reasoning tokens (thinking on only); `max_tokens` caps the whole turn.
-    `features` skips the probe (what `probe_server` would find).
+    `features` skips the probe (what `probe_server` would find); `extra_body` adds request fields
+    (vLLM sampling extras such as `logit_bias`, `min_tokens`, `repetition_penalty`).
     """
     sampling = PRESETS[preset] if isinstance(preset, str) else preset
     entries = tool_entries(tools)
@@ -318,18 +320,20 @@ def stream_chat(
 
     schemas = {e["function"]["name"]: e["function"].get("parameters", {}) for e in entries}
     turn = _Turn(CompletionParser(thinking=thinking, tools=entries), schemas, features.reasoning_parser)
-    extra_body: dict[str, Any] = {"chat_template_kwargs": {"enable_thinking": thinking},
-                                  "skip_special_tokens": False}
+    # Special tokens stay in the text, as a server-side parser keeps them (vLLM turns skipping off for
+    # its parsers); the client parser then drops the named ones (<s>, <unk>, ...) as vLLM's does.
+    body_extra: dict[str, Any] = {"chat_template_kwargs": {"enable_thinking": thinking},
+                                  "skip_special_tokens": False, **(extra_body or {})}
     first_max = max_tokens
     if use_budget and mode == "server":
-        extra_body["thinking_token_budget"] = reasoning_budget
+        body_extra["thinking_token_budget"] = reasoning_budget
     elif use_budget:
         first_max = reasoning_budget
-        extra_body["return_token_ids"] = True
+        body_extra["return_token_ids"] = True
     request: dict[str, Any] = {
         "model": endpoint.model_name, "messages": _as_messages(messages), "max_tokens": first_max,
         "temperature": sampling.temperature, "top_p": sampling.top_p, "stream": True,
-        "stream_options": {"include_usage": True}, "extra_body": extra_body,
+        "stream_options": {"include_usage": True}, "extra_body": body_extra,
     }
     if seed is not None:
         request["seed"] = seed
@@ -359,7 +363,7 @@ def stream_chat(
             model=endpoint.model_name, prompt=prompt, max_tokens=max(1, max_tokens - turn.completion_tokens - len(closer)),
             temperature=sampling.temperature, top_p=sampling.top_p, stream=True,
             stream_options={"include_usage": True}, seed=seed,
-            extra_body={"skip_special_tokens": False, "min_tokens": 1},
+            extra_body={"min_tokens": 1, "skip_special_tokens": False},
         )
         turn.requests += 1
         yield from _completion_chunks(turn, continuation)

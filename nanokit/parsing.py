@@ -36,7 +36,9 @@ from typing import Any
 THINK_START, THINK_END = "<think>", "</think>"
 TOOL_START, TOOL_END = "<tool_call>", "</tool_call>"
 FUNCTION_START, FUNCTION_END = "<function=", "</function>"
-TURN_MARKERS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>")
+# Dropped wherever they appear, like vLLM's parser engine drops the tokenizer's named special tokens
+# (bos, eos, unk, pad) and the ChatML turn markers.
+TURN_MARKERS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>", "<s>", "</s>", "<unk>", "<pad>")
 
 _FUNCTION_RE = re.compile(r"<function=([^>\n]*)>(.*?)(?:</function>|(?=<function=)|$)", re.DOTALL)
 _HEADER_RE = re.compile(r"<function=([^>\n]*)>")

