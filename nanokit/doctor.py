@@ -14,7 +14,7 @@ from typing import Any
 
 from nanokit.catalog import GIB, VARIANTS
 from nanokit.errors import ConfigError
-from nanokit.launch import LONG_CONTEXT, SGLANG_MULTI_TP_SINCE, LaunchSpec, is_loopback
+from nanokit.launch import LONG_CONTEXT, NANO_V3_PLUGIN_URL, SGLANG_MULTI_TP_SINCE, LaunchSpec, is_loopback
 from nanokit.planner import MemoryPlan, plan_launch
 
 __all__ = ["RULES", "Finding", "check", "diagnose", "smallest_fitting"]
@@ -141,6 +141,15 @@ def sglang_tp_one_only(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
     return None
 
 
+def reasoning_plugin_file(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if spec.engine == "vllm" and spec.reasoning_parser == "nano_v3":
+        return Finding("note", "reasoning_plugin_file",
+                       f"vLLM {spec.engine_version} has no built-in nemotron_v3 parser, so the command loads nano_v3 "
+                       f"from nano_v3_reasoning_parser.py; download it from {NANO_V3_PLUGIN_URL} into the "
+                       "directory you launch from.")
+    return None
+
+
 RULES: tuple[Rule, ...] = (
     nvfp4_needs_blackwell,
     fp8_needs_ada_or_newer,
@@ -150,6 +159,7 @@ RULES: tuple[Rule, ...] = (
     fp8_kv_with_bf16_weights,
     exposed_without_key,
     sglang_tp_one_only,
+    reasoning_plugin_file,
 )
 
 

@@ -7,9 +7,9 @@ a rendering of the list, never the other way round.
 Version-aware names (engine_version=None means the newest release we know):
 
 - vLLM reasoning parser: the model's documentation (vLLM of late 2025) loads `nano_v3` from the hub repo's
-  `nano_v3_reasoning_parser.py` with `--reasoning-parser-plugin`; vLLM 0.26.0 and 0.32.0 ship `nemotron_v3` built
-  in and no `nano_v3`. We take 0.14 (the first release after the model's launch) as the cut-off; pass the version
-  you run to get the other form.
+  `nano_v3_reasoning_parser.py` with `--reasoning-parser-plugin` (the vLLM recipe targets 0.11.2/0.12.0);
+  vLLM 0.26.0 and 0.32.0 ship `nemotron_v3` built in and no `nano_v3`. We take 0.14 as the cut-off (a guess: the
+  first minor releases after the model's launch); the plugin form works in later versions too, given the file.
 - vLLM MoE backend for FP8/NVFP4: `VLLM_USE_FLASHINFER_MOE_FP8/FP4=1` + `VLLM_FLASHINFER_MOE_BACKEND=throughput`
   in the documented versions; vLLM 0.32.0 has no such variables and takes `--moe-backend flashinfer_cutlass`
   (the CUTLASS kernels "throughput" selected). Cut-off assumed at 0.30.
@@ -301,7 +301,7 @@ class LaunchSpec:
         if self.kv_cache_dtype == "fp8":
             argv += ["--kv-cache-dtype", "fp8_e4m3"]
         argv += ["--mamba-ssm-dtype", self.mamba_ssm_cache_dtype]
-        if self.gpu_info.is_blackwell:
+        if self.gpu_info.compute_capability >= (9, 0):  # SGLang's page: flashinfer by default on H200/B200
             argv += ["--attention-backend", "flashinfer"]
         if self.gpu_memory_utilization is not None:
             argv += ["--mem-fraction-static", f"{self.gpu_memory_utilization:g}"]

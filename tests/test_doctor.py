@@ -92,8 +92,16 @@ def test_errors_come_first_and_check_raises_the_first():
 def test_every_rule_is_exercised_here():
     names = {rule.__name__ for rule in RULES}
     assert names == {"nvfp4_needs_blackwell", "fp8_needs_ada_or_newer", "weights_fit", "long_context",
-                     "concurrency_fits", "fp8_kv_with_bf16_weights", "exposed_without_key", "sglang_tp_one_only"}
+                     "concurrency_fits", "fp8_kv_with_bf16_weights", "exposed_without_key", "sglang_tp_one_only",
+                     "reasoning_plugin_file"}
 
 
 def test_trtllm_key_is_not_enforced_warning():
     assert rules(LaunchSpec(engine="trtllm", api_key="k"))["trtllm_has_no_api_key"].severity == "warning"
+
+
+def test_old_vllm_says_where_the_plugin_file_comes_from():
+    finding = rules(LaunchSpec(engine_version="0.12.0"))["reasoning_plugin_file"]
+    assert finding.severity == "note" and "nano_v3_reasoning_parser.py" in finding.message
+    assert "huggingface.co/nvidia/" in finding.message
+    assert "reasoning_plugin_file" not in rules(LaunchSpec(engine_version="0.12.0", reasoning=False))

@@ -133,3 +133,8 @@ def test_bad_specs_raise_sentences(changes, match):
 def test_parse_version():
     assert parse_version("v0.11.2rc1") == (0, 11, 2)
     assert parse_version(None) is None and parse_version("latest") is None
+
+
+def test_sglang_uses_flashinfer_on_hopper_and_blackwell_only():
+    assert "--attention-backend" in LaunchSpec(engine="sglang", gpu="h200").argv()
+    assert "--attention-backend" not in LaunchSpec(engine="sglang", gpu="a100", context=8192).argv()
