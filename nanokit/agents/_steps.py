@@ -112,8 +112,9 @@ def stream_agent(
         for namespace, update in updates:
             path = tuple(part.split(":")[0] for part in namespace)
             for node, values in (update or {}).items():
-                for msg in (values or {}).get("messages", []) if isinstance(values, Mapping) else []:
-                    yield from message_steps(node, msg, path)
+                if isinstance(values, Mapping):  # a node may also return None or a bare Command
+                    for msg in values.get("messages", []):
+                        yield from message_steps(node, msg, path)
     except openai.APIConnectionError as e:  # APITimeoutError is one of these
         error: NanokitError = ServerError(
             f"The agent could not reach the model server at {e.request.url} ({e.message}); "
