@@ -24,18 +24,19 @@ class CannedEndpoint:
     model_name = "canned"
     api_key = None
 
-    def __init__(self, deltas: list[dict], usage: dict | None = None) -> None:
-        self.deltas, self.usage, self.requests = deltas, usage or {}, []
+    def __init__(self, deltas: list[dict], usage: dict | None = None, *, then: list[list[dict]] = ()) -> None:
+        self.scripts, self.usage, self.requests = [deltas, *then], usage or {}, []
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(json.loads(request.content))
+        deltas = self.scripts[min(len(self.requests), len(self.scripts)) - 1]
         lines = []
-        for i, delta in enumerate(self.deltas):
-            finish = "stop" if i == len(self.deltas) - 1 else None
+        for i, delta in enumerate(deltas):
+            finish = "stop" if i == len(deltas) - 1 else None
             chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "canned",
                      "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
             lines.append(f"data: {json.dumps(chunk)}\n\n")
-        usage = {"prompt_tokens": 5, "completion_tokens": len(self.deltas), "total_tokens": 5 + len(self.deltas),
+        usage = {"prompt_tokens": 5, "completion_tokens": len(deltas), "total_tokens": 5 + len(deltas),
                  **self.usage}
         lines.append(f"data: {json.dumps({'id': 'x', 'object': 'chat.completion.chunk', 'created': 0, 'model': 'canned', 'choices': [], 'usage': usage})}\n\n")
         lines.append("data: [DONE]\n\n")
