@@ -130,11 +130,12 @@ class CommandGenerator(W.VBox):
         controls = [self.engine, self.gpu, self.custom_memory, self.custom_cc, self.gpus, self.variant, self.context,
                     self.concurrency, self.kv_cache_dtype, self.mamba_cache_dtype, self.reasoning, self.tools,
                     self.host, self.port, self.api_key, self.engine_version, self.multiline]  # fmt: skip
+        self.output = W.Output()  # handlers run inside it, so an unexpected traceback shows in the view
         for control in controls:
-            control.observe(lambda _: self.refresh(), names="value")
-        self.copy_button.on_click(lambda _: self.copy())
-        self.save_button.on_click(lambda _: self.save_script())
-        self.launch_button.on_click(lambda _: self.launch())
+            control.observe(lambda _: self._run(self.refresh), names="value")
+        self.copy_button.on_click(lambda _: self._run(self.copy))
+        self.save_button.on_click(lambda _: self._run(self.save_script))
+        self.launch_button.on_click(lambda _: self._run(self.launch))
 
         super().__init__(children=[
             _group(1, "Engine", self.engine),
@@ -148,10 +149,15 @@ class CommandGenerator(W.VBox):
             _group(8, "Serving", self.host, self.port, self.api_key, self.engine_version),
             W.HTML("<b>Command</b>"), self.multiline, self.command,
             W.HBox([self.copy_button, self.save_button, self.launch_button]), self.copy_field, self.message,
+            self.output,
             W.HTML("<b>Doctor</b>"), self.warnings,
             W.HTML("<b>Memory of one GPU</b>"), self.figure, self.plan_text,
         ])  # fmt: skip
         self.refresh()
+
+    def _run(self, handler: Callable[[], Any]) -> None:
+        with self.output:
+            handler()
 
     # --- state --------------------------------------------------------------------------------
 
