@@ -141,6 +141,9 @@ class LaunchSpec:
                 f"TP {self.tensor_parallel} x DP {self.dp} does not equal {self.gpus} GPUs; "
                 f"make TP x DP equal the GPU count (for example TP {self.gpus // self.dp or 1} with DP {self.dp})."
             )
+        if self.engine == "trtllm" and self.dp > 1:
+            raise ConfigError("nanokit renders TRT-LLM AutoDeploy with tensor parallelism only; "
+                              "drop DP and let TP use all the GPUs.")
         if self.kv_cache_dtype not in KV_CACHE_DTYPES:
             raise ConfigError(f"KV-cache dtype {self.kv_cache_dtype!r} is not one of {', '.join(KV_CACHE_DTYPES)}.")
         if self.mamba_ssm_cache_dtype not in MAMBA_CACHE_DTYPES:
@@ -316,8 +319,8 @@ class LaunchSpec:
     def _trtllm_argv(self) -> list[str]:
         argv = ["trtllm-serve", self.model_id, "--backend", "_autodeploy", "--trust_remote_code",
                 "--host", self.host, "--port", str(self.resolved_port)]  # fmt: skip
-        if self.gpus > 1:
-            argv += ["--tp_size", str(self.gpus)]
+        if self.tensor_parallel > 1:
+            argv += ["--tp_size", str(self.tensor_parallel)]
             if self.ep:
                 argv += ["--ep_size", str(self.gpus)]
         argv += ["--config", "nano_v3.yaml"]
