@@ -16,7 +16,7 @@
 from nanokit.bench.feed import LiveFeed
 from nanokit.bench.metrics import SLO, BenchmarkMetrics, LatencyStats, calculate_metrics, timeline
 from nanokit.bench.records import RequestRecord, failed_record
-from nanokit.bench.results import comparison_table, load_result, run_to_dict, save_run
+from nanokit.bench.results import comparison_table, format_report, load_result, run_to_dict, save_run
 from nanokit.bench.runner import BenchmarkConfig, BenchmarkRun, arun_benchmark, check_server, run_benchmark
 from nanokit.bench.sweep import pareto_front, run_sweep
 from nanokit.bench.workloads import BenchRequest, ServerTokenizer, WorkloadSpec
@@ -37,6 +37,7 @@ __all__ = [
     "check_server",
     "comparison_table",
     "failed_record",
+    "format_report",
     "load_result",
     "pareto_front",
     "run_benchmark",
