@@ -367,8 +367,13 @@ def stream_chat(
         )
         turn.requests += 1
         yield from _completion_chunks(turn, continuation)
+    still_reasoning = turn.parser.in_reasoning
     yield from turn.stamp(turn.parser.finish())
-    if use_budget and turn.reasoning_tokens is None and not turn.parser.result().reasoning:
+    if still_reasoning:
+        # Nothing ended the reasoning, so every generated token was reasoning: exact, from usage (vLLM's
+        # own count can come out lower here, because its lexer merges held-back tokens).
+        turn.reasoning_tokens = turn.completion_tokens
+    elif turn.reasoning_tokens is None and not turn.parser.result().reasoning:
         turn.reasoning_tokens = 0
     yield Done(_result(turn, budget_closed))
 
