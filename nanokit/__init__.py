@@ -1,8 +1,13 @@
 """nanokit: learn, launch and measure NVIDIA Nemotron-3-Nano-30B-A3B from Jupyter.
 
-The public names below are what notebooks and widgets import; everything else is implementation.
+The names below are the public API that notebooks and widgets import. Three sub-packages keep their own
+public names (each with an `__all__`): `nanokit.tiny` (the embedded model), `nanokit.bench` (load
+generation and metrics) and `nanokit.agents` (LangGraph agents; imported on demand, it pulls in LangGraph).
 """
 
+from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant
+from nanokit.chat import ChatResult, Done, SamplingPreset, chat, stream_chat
+from nanokit.doctor import Finding, diagnose
 from nanokit.errors import (
     ConfigError,
     ModelNotFoundError,
@@ -11,25 +16,63 @@ from nanokit.errors import (
     ServerError,
     ToolError,
 )
+from nanokit.launch import LaunchSpec, render_shell
+from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCall, ToolCallDelta, parse_completion
+from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
 from nanokit.server import Endpoint, ServerState, VLLMServer, attach
-from nanokit.tools import EXAMPLE_TOOLS, calculate_tip, calculator, get_weather, tool_schema
+from nanokit.tools import (
+    EXAMPLE_TOOLS,
+    Tool,
+    calculate_tip,
+    calculator,
+    get_weather,
+    run_tool_loop,
+    tool_schema,
+)
+from nanokit.weights import ensure_local
 
 __version__ = "0.1.0"
 
 __all__ = [
     "EXAMPLE_TOOLS",
+    "GPUS",
+    "VARIANTS",
+    "ChatResult",
     "ConfigError",
+    "ContentDelta",
+    "Done",
     "Endpoint",
+    "Finding",
+    "LaunchSpec",
+    "MemoryPlan",
     "ModelNotFoundError",
+    "ModelShape",
     "NanokitError",
     "PortInUseError",
+    "ReasoningDelta",
+    "SamplingPreset",
     "ServerError",
     "ServerState",
+    "Tool",
+    "ToolCall",
+    "ToolCallDelta",
     "ToolError",
     "VLLMServer",
     "attach",
     "calculate_tip",
     "calculator",
+    "chat",
+    "custom_gpu",
+    "diagnose",
+    "ensure_local",
+    "get_gpu",
+    "get_variant",
     "get_weather",
+    "parse_completion",
+    "plan_launch",
+    "plan_memory",
+    "render_shell",
+    "run_tool_loop",
+    "stream_chat",
     "tool_schema",
 ]
