@@ -57,7 +57,7 @@ def graph_layout(agent: CompiledStateGraph) -> GraphLayout:
     return GraphLayout(positions=positions, edges=edges)
 
 
-def graph_figure(agent: CompiledStateGraph, *, highlight: str | None = None) -> go.Figure:
+def graph_figure(agent: CompiledStateGraph) -> go.Figure:
     """A plotly drawing of the graph: solid edges always run, dotted ones are the model's choice."""
     layout = graph_layout(agent)
     figure = go.Figure()
@@ -75,7 +75,7 @@ def graph_figure(agent: CompiledStateGraph, *, highlight: str | None = None) -> 
     figure.add_scatter(
         x=[layout.positions[n][0] for n in names], y=[layout.positions[n][1] for n in names],
         mode="markers+text", text=names, textposition="middle right", hoverinfo="text", showlegend=False,
-        marker={"size": 22, "color": ["#76b900" if n == highlight else "#d9d2ff" for n in names],
+        marker={"size": 22, "color": ["#76b900" if n.startswith("__") else "#d9d2ff" for n in names],
                 "line": {"width": 1, "color": "#333"}},
     )
     figure.update_layout(height=110 + 70 * (1 + max((-y for _, y in layout.positions.values()), default=0)),
