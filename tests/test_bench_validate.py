@@ -1,0 +1,35 @@
+"""Specs for the validation script's pure parts: the two command lines and the summary arithmetic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nanokit.bench.validate import ClientRun, Workload, nanokit_argv, summarize, vllm_argv
+
+W = Workload("http://127.0.0.1:8000/v1", "tiny", "/tok", 128, 64, 32, 8)
+
+
+def test_both_clients_get_the_same_workload():
+    v = vllm_argv(W, Path("/tmp/v.json"))
+    n = nanokit_argv(W, Path("/tmp/n.json"))
+    flag = lambda argv, name: argv[argv.index(name) + 1]  # noqa: E731
+    assert flag(v, "--base-url") == "http://127.0.0.1:8000" and flag(v, "--endpoint") == "/v1/completions"
+    assert (flag(v, "--random-input-len"), flag(n, "--input-len")) == ("128", "128")
+    assert (flag(v, "--random-output-len"), flag(n, "--output-len")) == ("64", "64")
+    assert (flag(v, "--max-concurrency"), flag(n, "--concurrency")) == ("8", "8")
+    assert (flag(v, "--num-warmups"), flag(n, "--warmups")) == ("1", "1")
+    assert "--ignore-eos" in v and "--no-ignore-eos" not in n
+    assert v[1] == "-c" and "vllm.entrypoints.cli.main" in v[2]
+
+
+def test_summary_takes_medians_and_ratios():
+    runs = [ClientRun("vllm", i, 100.0 + i, 10.0, 50.0, 1000, 0, 0.1, 5.0) for i in range(3)]
+    runs += [ClientRun("nanokit", i, 98.0 + i, 10.4, 50.0, 1000, 0, 0.2, 5.0) for i in range(3)]
+    s = summarize(runs)
+    assert s["output_throughput"]["ratio"] == pytest.approx(99 / 101)
+    assert s["output_throughput"]["within_target"] and s["median_tpot_ms"]["within_target"]
+    assert s["cpu_us_per_token"]["ratio"] == pytest.approx(2.0)
+    slow = summarize([*runs[:3], *(ClientRun("nanokit", i, 80.0, 10.0, 50.0, 1000, 0, 0.1, 5.0) for i in range(3))])
+    assert not slow["output_throughput"]["within_target"]
