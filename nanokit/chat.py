@@ -29,6 +29,8 @@ import openai
 
 from nanokit.errors import ConfigError, ServerError
 from nanokit.parsing import (
+    THINK_END,
+    TOOL_START,
     CompletionParser,
     ContentDelta,
     ParseEvent,
@@ -61,7 +63,7 @@ PRESETS: dict[str, SamplingPreset] = {
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    reasoning_tokens: int | None = None  # None where neither the server nor the budget method counted them
+    reasoning_tokens: int | None = None  # counted on token ids; None where the server sent none
     requests: int = 0
 
 
@@ -281,6 +283,33 @@ def _tokenize(endpoint: Any, text: str) -> list[int]:
     return response.json()["tokens"]
 
 
+_END_MARKERS: dict[tuple[str, str], list[list[int]]] = {}
+
+
+def _reasoning_end_ids(endpoint: Any) -> list[list[int]]:
+    """Token ids of `</think>` and `<tool_call>` (either ends the reasoning), cached per endpoint."""
+    key = (endpoint.base_url, endpoint.model_name)
+    if key not in _END_MARKERS:
+        _END_MARKERS[key] = [_tokenize(endpoint, THINK_END), _tokenize(endpoint, TOOL_START)]
+    return _END_MARKERS[key]
+
+
+def _reasoning_length(endpoint: Any, turn: _Turn) -> int | None:
+    """Reasoning tokens of the first request, counted on its token ids up to the first end marker.
+
+    Exact, where vLLM's own `reasoning_tokens` can come out low (its lexer merges held-back tokens);
+    None when the server sent no token ids.
+    """
+    ids = turn.output_ids
+    if not ids:
+        return None if turn.completion_tokens else 0
+    ends = [marker for marker in _reasoning_end_ids(endpoint) if marker]
+    for position in range(len(ids)):
+        if any(ids[position:position + len(marker)] == marker for marker in ends):
+            return position
+    return len(ids)
+
+
 def stream_chat(
     endpoint: Any,
     messages: str | Sequence[Mapping[str, Any]],
@@ -329,6 +358,7 @@ def stream_chat(
         body_extra["thinking_token_budget"] = reasoning_budget
     elif use_budget:
         first_max = reasoning_budget
+    if thinking:  # token ids give the exact reasoning length (and the two-call method its prompt)
         body_extra["return_token_ids"] = True
     request: dict[str, Any] = {
         "model": endpoint.model_name, "messages": _as_messages(messages), "max_tokens": first_max,
@@ -353,9 +383,12 @@ def stream_chat(
     yield from _chat_chunks(turn, stream)
 
     budget_closed = False
+    reasoning_tokens = _reasoning_length(endpoint, turn) if thinking else 0
     if use_budget and mode == "two_call" and turn.parser.in_reasoning and turn.finish_reason == "length":
         budget_closed = True
-        turn.reasoning_tokens = turn.completion_tokens  # all of the first call was reasoning
+        if not turn.prompt_ids:
+            raise ServerError("The server sent no prompt_token_ids; the two-call reasoning budget needs vLLM's "
+                              "return_token_ids (vLLM >= 0.10), or use budget_mode='server'.")
         yield from turn.stamp(turn.parser.end_reasoning())
         closer = _tokenize(endpoint, BUDGET_CLOSER)
         prompt = turn.prompt_ids + turn.output_ids + closer
@@ -367,14 +400,8 @@ def stream_chat(
         )
         turn.requests += 1
         yield from _completion_chunks(turn, continuation)
-    still_reasoning = turn.parser.in_reasoning
     yield from turn.stamp(turn.parser.finish())
-    if still_reasoning:
-        # Nothing ended the reasoning, so every generated token was reasoning: exact, from usage (vLLM's
-        # own count can come out lower here, because its lexer merges held-back tokens).
-        turn.reasoning_tokens = turn.completion_tokens
-    elif turn.reasoning_tokens is None and not turn.parser.result().reasoning:
-        turn.reasoning_tokens = 0
+    turn.reasoning_tokens = reasoning_tokens if reasoning_tokens is not None else turn.reasoning_tokens
     yield Done(_result(turn, budget_closed))
 
 

@@ -33,7 +33,11 @@ def test_probe_tells_the_servers_apart(server, bare_server):
 @pytest.mark.parametrize("prompt", PROMPTS)
 def test_same_split_with_and_without_server_parsers(server, bare_server, prompt, thinking):
     options = {"thinking": thinking, "preset": "plain", "max_tokens": 48, "seed": 0}
-    assert split(chat(server, prompt, **options)) == split(chat(bare_server, prompt, **options))
+    parsed, bare = chat(server, prompt, **options), chat(bare_server, prompt, **options)
+    assert split(parsed) == split(bare)
+    assert parsed.usage.reasoning_tokens == bare.usage.reasoning_tokens
+    if not thinking:  # whatever field the server streamed it in, a thinking-off reply is all answer
+        assert parsed.reasoning == bare.reasoning == "" and parsed.usage.reasoning_tokens == 0
 
 
 # Nudging the protocol tokens (<think> </think> <tool_call> </tool_call> at Nemotron's ids 12-15) makes
@@ -69,6 +73,7 @@ def test_server_budget_caps_reasoning_tokens(server, budget):
                   preset="plain", seed=0)
     assert result.usage.reasoning_tokens is not None and result.usage.reasoning_tokens <= budget
     assert result.usage.requests == 1
+    assert result.usage.completion_tokens > result.usage.reasoning_tokens and result.content
 
 
 @pytest.mark.parametrize("fixture", ["server", "bare_server"])
@@ -78,9 +83,9 @@ def test_two_call_budget_caps_reasoning_and_still_answers(request, fixture, budg
     result = chat(endpoint, PROMPTS[1], reasoning_budget=budget, budget_mode="two_call", max_tokens=64,
                   preset="plain", seed=0)
     assert result.usage.reasoning_tokens is not None and result.usage.reasoning_tokens <= budget
-    assert result.usage.completion_tokens > result.usage.reasoning_tokens  # answer tokens came after
+    assert result.usage.completion_tokens > result.usage.reasoning_tokens and result.content
     if result.budget_closed:
-        assert result.usage.requests == 2 and result.content
+        assert result.usage.requests == 2 and result.usage.reasoning_tokens == budget
 
 
 def test_tool_loop_respects_the_step_limit(server):
