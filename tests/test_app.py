@@ -89,13 +89,20 @@ def test_a_tab_that_fails_to_build_says_why_and_the_others_still_work(monkeypatc
     assert app.tab_for("Agents").value == "ok"
 
 
-def test_the_real_endpoint_views_build_against_an_endpoint(endpoint):
-    tab = EndpointTab("Throughput", __import__("widgets.app", fromlist=["_throughput"])._throughput)
-    tab.set_endpoint(endpoint)
-    assert tab.content is not None and tab.content.endpoint is endpoint
-    agents = EndpointTab("Agents", __import__("widgets.app", fromlist=["_agents"])._agents)
-    agents.set_endpoint(endpoint)
-    assert type(agents.content).__name__ == "AgentTrace"
+@pytest.mark.parametrize("title, view, part, css_class", [
+    ("Chat", "ChatPanel", "send_button", "nanokit-chat-send"),
+    ("Tools", "ToolTrace", "run_button", "nanokit-tools-run"),
+    ("Agents", "AgentTrace", "run_button", None),
+    ("Throughput", "ThroughputDashboard", "run_button", "nanokit-bench-run"),
+])
+def test_the_real_views_build_against_an_endpoint_with_stable_classes(endpoint, title, view, part, css_class):
+    from widgets.app import _ENDPOINT_TABS
+
+    tab = EndpointTab(title, _ENDPOINT_TABS[title])
+    tab.set_endpoint(endpoint)  # building must not contact the server (it is not there)
+    assert type(tab.content).__name__ == view, tab.children[0]
+    if css_class:
+        assert css_class in getattr(tab.content, part)._dom_classes
 
 
 def test_launch_here_is_refused_while_a_server_runs(monkeypatch, endpoint):

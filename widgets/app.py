@@ -82,12 +82,24 @@ class EndpointTab(W.VBox):
                 self.children = [self.content]
 
 
+def _tag(view: W.Widget, **classes: str) -> W.Widget:
+    """Give a view's parts stable CSS classes (`attribute="nanokit-..."`) for the browser test and styling."""
+    for attribute, css_class in classes.items():
+        part = getattr(view, attribute, None)
+        if isinstance(part, W.DOMWidget):
+            part.add_class(css_class)
+    return view
+
+
 def _chat(endpoint: Endpoint) -> W.Widget:
-    return _widget_class("chat_panel", "ChatPanel")(endpoint)
+    return _tag(_widget_class("chat_panel", "ChatPanel")(endpoint), message="nanokit-chat-input",
+                send_button="nanokit-chat-send", answer="nanokit-chat-answer", status="nanokit-chat-status",
+                reasoning_pane="nanokit-chat-reasoning", reasoning="nanokit-chat-reasoning-text")
 
 
 def _tools(endpoint: Endpoint) -> W.Widget:
-    return _widget_class("tool_trace", "ToolTrace")(endpoint)
+    return _tag(_widget_class("tool_trace", "ToolTrace")(endpoint), prompt="nanokit-tools-input",
+                run_button="nanokit-tools-run", steps="nanokit-tools-steps", status="nanokit-tools-status")
 
 
 def _agents(endpoint: Endpoint) -> W.Widget:
@@ -99,8 +111,10 @@ def _agents(endpoint: Endpoint) -> W.Widget:
 
 def _throughput(endpoint: Endpoint) -> W.Widget:
     # Small defaults: on the embedded CPU model a run of 16 short prompts takes a few seconds.
-    return _widget_class("throughput", "ThroughputDashboard")(endpoint, num_prompts=16, input_len=64,
-                                                              output_len=32, concurrency=4)
+    dashboard = _widget_class("throughput", "ThroughputDashboard")(endpoint, num_prompts=16, input_len=64,
+                                                                   output_len=32, concurrency=4)
+    return _tag(dashboard, run_button="nanokit-bench-run", sweep_button="nanokit-bench-sweep",
+                status="nanokit-bench-status")
 
 
 _ENDPOINT_TABS: dict[str, Callable[[Endpoint], W.Widget]] = {
@@ -128,6 +142,10 @@ class NanokitApp(W.VBox):
         self.server_panel = self._build("Server", lambda: _widget_class("server_panel", "ServerPanel")(server))
         self.generator = self._build("Generate", lambda: _widget_class("command_generator", "CommandGenerator")(
             on_launch=self.launch_spec))
+        _tag(self.server_panel, start_button="nanokit-start", stop_button="nanokit-stop",
+             message="nanokit-server-message", log_view="nanokit-server-log")
+        _tag(self.generator, engine="nanokit-engine", gpu="nanokit-gpu", variant="nanokit-variant",
+             command="nanokit-command", launch_button="nanokit-launch", message="nanokit-generate-message")
         factories = {**_ENDPOINT_TABS, **(factories or {})}
         self.endpoint_tabs = {title: EndpointTab(title, factories[title]) for title in TAB_TITLES[2:]}
         pages = {"Generate": self.generator, "Server": self.server_panel, **self.endpoint_tabs}

@@ -1,0 +1,198 @@
+"""The Voila app in a real browser: Debian's chromium, driven by Playwright, against Voila on loopback.
+
+One walk through the app, as a newcomer would: the page renders; choices in Generate change the command;
+Server starts the embedded model and says "running"; Chat answers with a reasoning pane; Throughput draws
+points. Each step leaves a screenshot in the artifacts folder (look at them: a green test with a blank
+page would be a lie) and its wall time in artifacts/app-browser-times.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "app.ipynb"
+# Flags for a headless chromium in a container: no sandbox (no user namespaces), no GPU, no phoning home.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]  # fmt: skip
+SERVER_START_S = 900  # the embedded CPU model: 30-90 s alone; ~5 min measured on a 2-core machine shared with 6 servers
+MINUTE_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(process: subprocess.Popen, port: int, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"Voila exited with code {process.returncode} before serving:\n{log.read_text()[-3000:]}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    pytest.fail(f"Voila did not open port {port} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def voila_url(artifacts_dir):
+    """Voila serving the app notebook on 127.0.0.1, from the venv that runs the tests (its kernel finds nanokit)."""
+    if not NOTEBOOK.is_file():
+        pytest.fail(f"{NOTEBOOK} is missing.")
+    port = _free_port()
+    log = artifacts_dir / "app-browser-voila.log"
+    argv = [sys.executable, "-m", "voila", str(NOTEBOOK), f"--port={port}", "--no-browser",
+            "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]  # fmt: skip
+    with log.open("w") as out:
+        process = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)  # fmt: skip
+    try:
+        _wait_for_port(process, port, 120, log)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        # SIGTERM: Voila shuts its kernels down, and the kernel's vLLM server dies with its parent.
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the test never downloads a browser.")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Walk:
+    """Screenshots and wall times of one walk through the app."""
+
+    def __init__(self, page, folder: Path) -> None:
+        self.page, self.folder = page, folder
+        self.times: dict[str, float] = {}
+        self.shots: list[Path] = []
+        self._t0 = time.monotonic()
+
+    def done(self, step: str) -> Path:
+        self.times[step] = round(time.monotonic() - self._t0, 1)
+        self._t0 = time.monotonic()
+        path = self.folder / f"app-{len(self.shots) + 1:02d}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        self.shots.append(path)
+        (self.folder / "app-browser-times.json").write_text(json.dumps(self.times, indent=2) + "\n")
+        return path
+
+    def failed(self) -> None:
+        """A screenshot of the page as it was when a step failed."""
+        self.page.screenshot(path=str(self.folder / "app-failed.png"), full_page=True)
+
+    def tab(self, title: str) -> None:
+        self.page.locator(".nanokit-tabs .lm-TabBar-tab", has_text=title).first.click()
+        self.page.locator(f".nanokit-tab-{title.lower()}").first.wait_for(state="visible")
+
+
+def test_a_newcomer_walks_through_every_tab(voila_url, browser, artifacts_dir):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    walk = Walk(page, artifacts_dir)
+    try:
+        problems = _walk(page, walk, voila_url)
+    except BaseException:
+        walk.failed()
+        raise
+    finally:
+        page.close()
+    assert not problems, "; ".join(problems) + f" (screenshots: {', '.join(str(p) for p in walk.shots)})"
+
+
+def _walk(page, walk: Walk, voila_url: str) -> list[str]:
+    problems: list[str] = []  # later tabs are still walked (and photographed) when the chat step fails
+
+    # 1. The page renders: Voila executes the notebook, the widgets appear.
+    page.goto(voila_url, timeout=3 * MINUTE_MS)
+    page.locator(".nanokit-app").wait_for(timeout=5 * MINUTE_MS)
+    page.locator(".nanokit-command textarea").wait_for()
+    walk.done("rendered")
+
+    # 2. Generate: engine, GPU and variant each change the rendered command.
+    command = page.locator(".nanokit-command textarea")
+    first = command.input_value()
+    assert first.startswith("vllm serve"), first
+    page.locator(".nanokit-variant button", has_text="FP8").first.click()
+    page.wait_for_function("t => t.value.includes('FP8')", arg=command.element_handle(), timeout=MINUTE_MS)
+    page.locator(".nanokit-gpu select").select_option(label="B200 180GB")
+    page.locator(".nanokit-engine button", has_text="SGLang").click()
+    page.wait_for_function("t => t.value.includes('sglang')", arg=command.element_handle(), timeout=MINUTE_MS)
+    second = command.input_value()
+    assert second != first and "FP8" in second and "sglang.launch_server" in second, second
+    walk.done("generate-sglang-fp8-b200")
+
+    # 3. Server: "Start server" serves the embedded CPU model; the status line says "running".
+    walk.tab("Server")
+    start = page.locator(".nanokit-start")
+    start.click()
+    status = page.locator(".nanokit-status")
+    page.wait_for_function("s => /starting/.test(s.textContent)", arg=status.element_handle(), timeout=MINUTE_MS)
+    assert start.is_disabled(), "the Start button should be disabled while the server starts"
+    walk.done("server-starting")
+    page.wait_for_function("s => /running|failed/.test(s.textContent)", arg=status.element_handle(),
+                           timeout=SERVER_START_S * 1000)  # fmt: skip
+    walk.done("server-running")
+    assert status.text_content().strip() == "running", page.locator(".nanokit-server-message").text_content()
+
+    # 4. Chat: a message gets an answer, with the reasoning in its own pane.
+    walk.tab("Chat")
+    chat = page.locator(".nanokit-tab-chat")
+    try:
+        chat.locator(".nanokit-chat-input textarea").fill("What is 2 + 3?")
+        chat.locator(".nanokit-chat-send").click()
+        page.wait_for_function("s => /completion/.test(s.textContent)",
+                               arg=chat.locator(".nanokit-chat-status").element_handle(), timeout=3 * MINUTE_MS)
+        answer = chat.locator(".nanokit-chat-answer").text_content().strip()
+        reasoning = chat.locator(".nanokit-chat-reasoning-text").text_content().strip()
+        assert answer, "the answer is empty"
+        assert chat.locator(".nanokit-chat-reasoning").is_visible(), "the reasoning pane is hidden"
+        assert reasoning, "the reasoning pane is empty"
+    except Exception as exc:  # noqa: BLE001  (recorded; the walk goes on to the Throughput tab)
+        problems.append(f"Chat: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    walk.done("chat-answered")
+
+    # 5. Throughput: a short benchmark draws points on the live plot.
+    walk.tab("Throughput")
+    tab = page.locator(".nanokit-tab-throughput")
+    tab.locator(".nanokit-bench-run").click()
+    page.wait_for_function("s => /finished|error|failed/i.test(s.textContent)",
+                           arg=tab.locator(".nanokit-bench-status").element_handle(), timeout=5 * MINUTE_MS)  # fmt: skip
+    status_text = tab.locator(".nanokit-bench-status").text_content()
+    # Points per trace of each plotly graph in the tab, read from plotly's own data on the graph div.
+    count_points = """() => [...document.querySelectorAll('.nanokit-tab-throughput .js-plotly-plot')]
+        .map(gd => (gd.data || []).map(t => (t.x || []).length))"""
+    page.wait_for_function(f"({count_points})().some(graph => graph.some(n => n >= 2))", timeout=MINUTE_MS)
+    walk.done("throughput-points")
+    graphs = page.evaluate(count_points)
+    assert "finished" in status_text, status_text
+    live, pareto = graphs[0], graphs[1]
+    assert live[0] >= 2, f"the live out tok/s line has {live[0]} points"
+    assert pareto[0] >= 1, "the finished run is not on the Pareto chart"
+    assert tab.locator(".js-plotly-plot .scatterlayer .point").count() >= 1  # drawn, not just in the data
+    return problems
