@@ -3,8 +3,8 @@
 `VLLMServer` owns a child process: it builds the argv (a list, never a shell line), binds loopback and
 a free port by default, waits for `/health` while watching the child (a dead child is reported at once
 with its exit code and last log lines), keeps logs in a bounded buffer plus a file, and stops the whole
-process tree. The child also dies with the kernel: it gets a parent-death signal (Linux), and stop()
-runs at interpreter exit.
+process tree. The child also dies with the kernel: a small guard process ends it when the kernel
+disappears (even by SIGKILL), and stop() runs at interpreter exit.
 
 `attach()` gives the same interface (`base_url`, `model_name`, `client()`) for a server started elsewhere.
 
@@ -28,7 +28,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -161,18 +160,7 @@ def attach(base_url: str, api_key: str | None = None, model: str | None = None, 
     return endpoint
 
 
-# Popen runs on one long-lived thread: the parent-death signal fires when the *thread* that forked the
-# child exits, so a child forked from a short-lived worker thread (a widget callback) would die with it.
-_spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanokit-spawner")
 _live_servers: weakref.WeakSet[VLLMServer] = weakref.WeakSet()
-
-
-def _set_parent_death_signal() -> None:  # runs in the child between fork and exec
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @atexit.register
@@ -354,16 +342,17 @@ class VLLMServer(Endpoint):
             self.log_file = log_dir / f"vllm-{self.port}-{time.strftime('%Y%m%d-%H%M%S')}.log"
         self.logs.clear()
         self.started_at = time.monotonic()
-        self._process = _spawner.submit(
-            subprocess.Popen,
-            argv,
+        # The guard (nanokit/_guard.py) runs vLLM in a new session and ends the whole group if this
+        # process dies without calling stop(), SIGKILL included.
+        guarded = [self.python, "-m", "nanokit._guard", str(os.getpid()), "--", *argv]
+        self._process = subprocess.Popen(
+            guarded,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,  # its own process group, so stop() can end the whole tree
-            preexec_fn=_set_parent_death_signal,
-        ).result()
+        )
         _live_servers.add(self)
         self._reader = threading.Thread(target=self._read_logs, args=(self._process,), daemon=True,
                                         name=f"nanokit-vllm-log-{self.port}")
