@@ -185,6 +185,7 @@ class _Turn:
     parser: CompletionParser
     schemas: dict[str, Any]
     server_splits: bool  # the server runs a reasoning parser: its `content` is answer, not raw text
+    max_tokens: int = 0  # the whole turn's cap, shared by both requests of the two-call budget
     start: float = field(default_factory=time.perf_counter)
     first_token: float | None = None
     first_reasoning: float | None = None
@@ -348,61 +349,71 @@ def stream_chat(
                           "use budget_mode='two_call'.")
 
     schemas = {e["function"]["name"]: e["function"].get("parameters", {}) for e in entries}
-    turn = _Turn(CompletionParser(thinking=thinking, tools=entries), schemas, features.reasoning_parser)
+    turn = _Turn(CompletionParser(thinking=thinking, tools=entries), schemas, features.reasoning_parser,
+                 max_tokens)
     # Special tokens stay in the text, as a server-side parser keeps them (vLLM turns skipping off for
     # its parsers); the client parser then drops the named ones (<s>, <unk>, ...) as vLLM's does.
     body_extra: dict[str, Any] = {"chat_template_kwargs": {"enable_thinking": thinking},
                                   "skip_special_tokens": False, **(extra_body or {})}
-    first_max = max_tokens
     if use_budget and mode == "server":
         body_extra["thinking_token_budget"] = reasoning_budget
-    elif use_budget:
-        first_max = reasoning_budget
     if thinking:  # token ids give the exact reasoning length (and the two-call method its prompt)
         body_extra["return_token_ids"] = True
     request: dict[str, Any] = {
-        "model": endpoint.model_name, "messages": _as_messages(messages), "max_tokens": first_max,
+        "model": endpoint.model_name, "messages": _as_messages(messages),
+        "max_tokens": reasoning_budget if use_budget and mode == "two_call" else max_tokens,
         "temperature": sampling.temperature, "top_p": sampling.top_p, "stream": True,
         "stream_options": {"include_usage": True}, "extra_body": body_extra,
+        **({"seed": seed} if seed is not None else {}),
     }
-    if seed is not None:
-        request["seed"] = seed
     if entries:
         request["tools"] = entries
         request["tool_choice"] = "none" if features.tool_parser is False else "auto"
     client = endpoint.client()
-    try:
-        stream = client.chat.completions.create(**request)
-    except openai.BadRequestError as exc:
-        if not (entries and "tool" in str(exc) and "auto" in str(exc)):
-            raise
-        # No --enable-auto-tool-choice: the template still shows the tools; the client parses the calls.
-        _remember_no_tool_parser(endpoint)
-        stream = client.chat.completions.create(**{**request, "tool_choice": "none"})
     turn.requests += 1
-    yield from _chat_chunks(turn, stream)
+    yield from _chat_chunks(turn, _open_chat_stream(endpoint, client, request))
 
-    budget_closed = False
     reasoning_tokens = _reasoning_length(endpoint, turn) if thinking else 0
-    if use_budget and mode == "two_call" and turn.parser.in_reasoning and turn.finish_reason == "length":
-        budget_closed = True
-        if not turn.prompt_ids:
-            raise ServerError("The server sent no prompt_token_ids; the two-call reasoning budget needs vLLM's "
-                              "return_token_ids (vLLM >= 0.10), or use budget_mode='server'.")
-        yield from turn.stamp(turn.parser.end_reasoning())
-        closer = _tokenize(endpoint, BUDGET_CLOSER)
-        prompt = turn.prompt_ids + turn.output_ids + closer
-        continuation = client.completions.create(
-            model=endpoint.model_name, prompt=prompt, max_tokens=max(1, max_tokens - turn.completion_tokens - len(closer)),
-            temperature=sampling.temperature, top_p=sampling.top_p, stream=True,
-            stream_options={"include_usage": True}, seed=seed,
-            extra_body={"min_tokens": 1, "skip_special_tokens": False},
-        )
-        turn.requests += 1
-        yield from _completion_chunks(turn, continuation)
+    cut_at_budget = use_budget and mode == "two_call" and turn.finish_reason == "length"
+    budget_closed = cut_at_budget and turn.parser.in_reasoning
+    if cut_at_budget:  # closed or not, the answer gets the rest of max_tokens in the same turn
+        yield from _continue_turn(endpoint, client, turn, request, close_reasoning=budget_closed)
     yield from turn.stamp(turn.parser.finish())
     turn.reasoning_tokens = reasoning_tokens if reasoning_tokens is not None else turn.reasoning_tokens
     yield Done(_result(turn, budget_closed))
+
+
+def _open_chat_stream(endpoint: Any, client: openai.OpenAI, request: dict[str, Any]) -> Any:
+    try:
+        return client.chat.completions.create(**request)
+    except openai.BadRequestError as exc:
+        if not (request.get("tools") and "tool" in str(exc) and "auto" in str(exc)):
+            raise
+        # No --enable-auto-tool-choice: the template still shows the tools; the client parses the calls.
+        _remember_no_tool_parser(endpoint)
+        return client.chat.completions.create(**{**request, "tool_choice": "none"})
+
+
+def _continue_turn(endpoint: Any, client: openai.OpenAI, turn: _Turn, request: dict[str, Any], *,
+                   close_reasoning: bool) -> Iterator[ParseEvent]:
+    """The model card's second call: close the reasoning if the budget cut it, and let the same
+    assistant turn go on through /v1/completions with the tokens left."""
+    if not turn.prompt_ids:
+        raise ServerError("The server sent no prompt_token_ids; the two-call reasoning budget needs vLLM's "
+                          "return_token_ids (vLLM >= 0.10), or use budget_mode='server'.")
+    closer = _tokenize(endpoint, BUDGET_CLOSER) if close_reasoning else []
+    if close_reasoning:
+        yield from turn.stamp(turn.parser.end_reasoning())
+    remaining = max(1, turn.max_tokens - turn.completion_tokens - len(closer))
+    continuation = client.completions.create(
+        model=endpoint.model_name, prompt=turn.prompt_ids + turn.output_ids + closer, max_tokens=remaining,
+        temperature=request["temperature"], top_p=request["top_p"], stream=True,
+        stream_options={"include_usage": True}, seed=request.get("seed"),
+        # at least one answer token: the budget already closed the reasoning, an empty turn helps no one
+        extra_body={"min_tokens": 1, "skip_special_tokens": False},
+    )
+    turn.requests += 1
+    yield from _completion_chunks(turn, continuation)
 
 
 def _result(turn: _Turn, budget_closed: bool) -> ChatResult:
