@@ -22,3 +22,54 @@ def build_command(
     from nanokit.tiny import build
 
     typer.echo(build(out, trained=not random, force=force))
+
+
+@tiny_app.command("train")
+def train_command(
+    seed: int = typer.Option(0, "--seed", help="Seed for data, initialisation and batch order."),
+    steps: int = typer.Option(4000, "--steps", help="Optimiser steps of 16 conversations each."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: the package's shipped weights/)."),
+    device: str = typer.Option("cpu", "--device", help="torch device: cpu (2 threads) or cuda."),
+    threads: int = typer.Option(2, "--threads", help="torch CPU threads."),
+) -> None:
+    """Train the embedded model on synthetic chats and write model.safetensors + tokenizer.json."""
+    from nanokit.tiny.train import TrainConfig, train
+
+    report = train(TrainConfig(seed=seed, steps=steps, device=device, threads=threads), out)
+    typer.echo(f"{report.out_dir}: {report.parameters:,} parameters, final loss {report.final_loss:.4f}, "
+               f"{report.seconds:.0f} s")
+
+
+@tiny_app.command("eval")
+def eval_command(
+    n: int = typer.Option(120, "--n", help="Held-out conversations to run."),
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="Checkpoint to serve (default: the embedded model)."),
+    base_url: str | None = typer.Option(None, "--base-url", help="Evaluate an already running server instead."),
+    seed: int = typer.Option(1234, "--seed", help="Seed of the held-out set."),
+    show_failures: bool = typer.Option(False, "--show-failures", help="Print each failed case."),
+) -> None:
+    """Serve the embedded model with vLLM and print its rates on a held-out set against issue 4's targets."""
+    from nanokit.server import EMBEDDED_KV_CACHE_BYTES, VLLMServer, attach
+    from nanokit.tiny import SERVED_NAME
+    from nanokit.tiny.evaluate import evaluate, format_table, meets_targets, score
+
+    def report(endpoint) -> bool:
+        results = evaluate(endpoint.client(), endpoint.model_name, n, seed=seed)
+        rates = score(results)
+        typer.echo(format_table(rates))
+        if show_failures:
+            for result in results:
+                failed = [metric for metric, passed in result.checks.items() if not passed]
+                if failed:
+                    typer.echo(f"FAILED {failed}: {result.example.messages[-1].get('content')!r}\n"
+                               f"  expected {result.example.completion()!r}\n  got      {result.reply}")
+        return meets_targets(rates)
+
+    if base_url:
+        ok = report(attach(base_url, model=SERVED_NAME))
+    else:
+        # A checkpoint given by path gets the flags the server adds for the embedded model by itself.
+        extra = ["--no-enable-prefix-caching", "--kv-cache-memory-bytes", str(EMBEDDED_KV_CACHE_BYTES)] if model_dir else []
+        with VLLMServer(model_dir, served_model_name=SERVED_NAME, extra_args=extra) as server:
+            ok = report(server)
+    raise typer.Exit(0 if ok else 1)

@@ -2,7 +2,7 @@
 
 Digits are always split one per token, so the model copies numbers digit by digit instead of having to
 know a token for every number; the BPE merges are learnt from the synthetic corpus, so the protocol's
-fixed strings and the synthetic world's words cost few tokens. Any other text still encodes, byte by byte.
+markup and the synthetic world's words cost few tokens. Any other text still encodes, byte by byte.
 """
 
 from __future__ import annotations
@@ -11,9 +11,15 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
 VOCAB_SIZE = 1024
+
+# Pieces BPE may merge within: whole markup tags with their newlines ("<name>", "</type>\n"), "<function="
+# openers, single digits, words (with a leading space), single punctuation, runs of newlines or spaces.
+# Keeping tags whole makes the protocol cheap in tokens; keeping words apart from tags lets the model copy
+# a tool or city name it has never seen.
+PRE_TOKEN_PATTERN = r"\n?</?[a-z_]+>\n?|<[a-z_]+=|\d| ?[A-Za-z_]+| ?[^\sA-Za-z\d]|\n+| +"
 
 # Ids 0-2 and 10-15 are the real Nemotron-3-Nano tokenizer's; the rest of 0-19 are reserved fillers.
 SPECIAL_TOKENS: tuple[str, ...] = (
@@ -31,9 +37,10 @@ IM_START, IM_END = 10, 11
 def build_tokenizer(corpus: Iterable[str], *, vocab_size: int = VOCAB_SIZE) -> Tokenizer:
     """Learn a byte-level BPE of `vocab_size` entries (special tokens included) from `corpus`."""
     tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
-    )
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(PRE_TOKEN_PATTERN), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,

@@ -1,0 +1,156 @@
+"""Training the embedded model on synthetic chats, on CPU, reproducibly from a seed.
+
+`train(TrainConfig(...))` learns the tokenizer from rendered synthetic conversations, then trains
+transformers' NemotronH (the same weight names vLLM loads) with the loss on the assistant's turn only,
+and writes model.safetensors, tokenizer.json and training.json into the output folder (by default the
+package's weights/ folder, which `build()` ships).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from nanokit.tiny.architecture import MAX_MODEL_LEN, model_config
+from nanokit.tiny.checkpoint import chat_template
+from nanokit.tiny.corpus import encode, hf_tokenizer, render_prompt
+from nanokit.tiny.data import examples
+from nanokit.tiny.tokenizer import build_tokenizer
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+PAD_ID = 3
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 0
+    steps: int = 700
+    batch_size: int = 16
+    learning_rate: float = 3e-3
+    warmup_steps: int = 30
+    weight_decay: float = 0.01
+    tokenizer_examples: int = 4000
+    threads: int = 2
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    out_dir: Path
+    seconds: float
+    final_loss: float
+    tokens_seen: int
+    parameters: int
+
+
+def _log(progress: bool, message: str) -> None:
+    if progress:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, rng: random.Random):
+    """Batches of similar length (less padding), in a seeded random order."""
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _tensor_batch(encoded, indices, torch, device):
+    width = max(len(encoded[i][0]) for i in indices)
+    ids = torch.full((len(indices), width), PAD_ID, dtype=torch.long)
+    labels = torch.full((len(indices), width), -100, dtype=torch.long)
+    for row, i in enumerate(indices):
+        x, y = encoded[i]
+        ids[row, :len(x)] = torch.tensor(x)
+        labels[row, :len(y)] = torch.tensor(y)
+    return ids.to(device), labels.to(device)
+
+
+def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None, *, progress: bool = True) -> TrainReport:
+    """Train the embedded model from `config.seed` and write its weights and tokenizer to `out_dir`."""
+    import torch
+    from transformers import NemotronHConfig, NemotronHForCausalLM
+
+    start = time.monotonic()
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    out = Path(out_dir) if out_dir is not None else WEIGHTS_DIR
+    template = chat_template()
+
+    # The tokenizer is learnt from rendered conversations of a separate seeded stream.
+    stream = examples(config.seed + 1_000_003)
+    scratch = hf_tokenizer(build_tokenizer(["x"]).to_str(), template)
+    corpus = [render_prompt(scratch, ex) + ex.completion() for ex in (next(stream) for _ in range(config.tokenizer_examples))]
+    tokenizer_json = build_tokenizer(corpus).to_str()
+    tokenizer = hf_tokenizer(tokenizer_json, template)
+    _log(progress, f"tokenizer learnt from {len(corpus)} conversations ({time.monotonic() - start:.0f}s)")
+
+    stream = examples(config.seed)
+    encoded = [encode(tokenizer, next(stream)) for _ in range(config.steps * config.batch_size)]
+    encoded = [(x[:MAX_MODEL_LEN], y[:MAX_MODEL_LEN]) for x, y in encoded]
+    batches = _batches(encoded, config.batch_size, rng)
+    _log(progress, f"{len(encoded)} training conversations encoded, mean {sum(len(x) for x, _ in encoded) / len(encoded):.0f} "
+                   f"tokens ({time.monotonic() - start:.0f}s)")
+
+    model = NemotronHForCausalLM(NemotronHConfig(**model_config())).to(config.device)
+    model.train()
+    parameters = sum(p.numel() for p in model.parameters())
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
+                                  betas=(0.9, 0.98))
+
+    def lr_at(step: int) -> float:
+        if step < config.warmup_steps:
+            return (step + 1) / config.warmup_steps
+        progress_ = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress_))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
+    tokens, recent = 0, []
+    for step, indices in enumerate(batches[:config.steps]):
+        ids, labels = _tensor_batch(encoded, indices, torch, config.device)
+        loss = model(input_ids=ids, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        tokens += ids.numel()
+        recent = (recent + [loss.item()])[-20:]
+        if progress and (step % (25 if config.device != "cpu" else 5) == 0 or step == config.steps - 1):
+            _log(progress, f"step {step + 1}/{config.steps} loss {sum(recent) / len(recent):.4f} "
+                           f"({time.monotonic() - start:.0f}s)")
+
+    seconds = time.monotonic() - start
+    report = TrainReport(out, seconds, sum(recent) / len(recent), tokens, parameters)
+    _save(model.to("cpu"), tokenizer_json, out, config, report, torch)
+    _log(progress, f"wrote {out} in {seconds:.0f}s")
+    return report
+
+
+def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: TrainReport, torch) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        # bfloat16 halves the shipped file; vLLM upcasts to the config's float32 on load.
+        model.to(torch.bfloat16).save_pretrained(scratch, safe_serialization=True)
+        shutil.copyfile(Path(scratch) / "model.safetensors", out / "model.safetensors")
+    (out / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
+    record = {"config": asdict(config), "seconds": round(report.seconds, 1), "final_loss": round(report.final_loss, 4),
+              "tokens_seen": report.tokens_seen, "parameters": report.parameters,
+              "torch_threads": config.threads}
+    (out / "training.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m nanokit.tiny.train KEY=VALUE ... [out=DIR]
+    options = dict(arg.split("=", 1) for arg in sys.argv[1:])
+    target = options.pop("out", None)
+    fields = TrainConfig.__dataclass_fields__
+    train(TrainConfig(**{k: fields[k].type == "str" and v or type(getattr(TrainConfig, k))(v) for k, v in options.items()}), target)
