@@ -8,8 +8,11 @@ package's weights/ folder, which `build()` ships).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import multiprocessing
+import os
 import random
 import shutil
 import sys
@@ -39,6 +42,7 @@ class TrainConfig:
     tokenizer_examples: int = 4000
     threads: int = 2
     device: str = "cpu"
+    encode_workers: int = 2
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,18 @@ def _tensor_batch(encoded, indices, torch, device):
     return ids.to(device), labels.to(device)
 
 
+_WORKER_TOKENIZER = None
+
+
+def _init_worker(tokenizer_json: str, template: str) -> None:
+    global _WORKER_TOKENIZER
+    _WORKER_TOKENIZER = hf_tokenizer(tokenizer_json, template)
+
+
+def _encode_in_worker(example):
+    return encode(_WORKER_TOKENIZER, example)
+
+
 def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None, *, progress: bool = True) -> TrainReport:
     """Train the embedded model from `config.seed` and write its weights and tokenizer to `out_dir`."""
     import torch
@@ -95,7 +111,11 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     _log(progress, f"tokenizer learnt from {len(corpus)} conversations ({time.monotonic() - start:.0f}s)")
 
     stream = examples(config.seed)
-    encoded = [encode(tokenizer, next(stream)) for _ in range(config.steps * config.batch_size)]
+    pending = [dataclasses.replace(next(stream), meta={}) for _ in range(config.steps * config.batch_size)]
+    workers = max(1, min(config.encode_workers, os.cpu_count() or 1))
+    # Rendering is the slow part of data preparation; pool.map keeps the order, so the result is the same.
+    with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (tokenizer_json, template)) as pool:
+        encoded = pool.map(_encode_in_worker, pending, chunksize=256)
     encoded = [(x[:MAX_MODEL_LEN], y[:MAX_MODEL_LEN]) for x, y in encoded]
     batches = _batches(encoded, config.batch_size, rng)
     _log(progress, f"{len(encoded)} training conversations encoded, mean {sum(len(x) for x, _ in encoded) / len(encoded):.0f} "
