@@ -119,8 +119,13 @@ def _root_url(endpoint: Any) -> str:
 
 
 def _post(endpoint: Any, path: str, body: dict[str, Any]) -> httpx.Response:
+    """POST to the server root (vLLM's /tokenize lives outside /v1); an endpoint may bring its own
+    `http_client()` (tests pass one with a mock transport)."""
     headers = {"Authorization": f"Bearer {endpoint.api_key}"} if getattr(endpoint, "api_key", None) else {}
+    make_client = getattr(endpoint, "http_client", None)
     try:
+        if make_client is not None:
+            return make_client().post(f"{_root_url(endpoint)}{path}", json=body, headers=headers, timeout=60)
         return httpx.post(f"{_root_url(endpoint)}{path}", json=body, headers=headers, timeout=60)
     except httpx.HTTPError as exc:
         raise ServerError(f"Cannot reach {_root_url(endpoint)}{path} ({type(exc).__name__}); is the server up?") from exc

@@ -119,3 +119,59 @@ def test_assistant_message_carries_tool_calls_for_the_next_turn():
     result = ChatResult("r", "", (call,), usage=None, timings=None)
     assert result.assistant_message() == {"role": "assistant", "content": "",
                                           "tool_calls": [call.to_message_entry()]}
+
+
+class BudgetServer:
+    """A vLLM-like server for the two-call budget: the chat call never closes its reasoning."""
+
+    base_url = "http://budget.test/v1"
+    model_name = "canned"
+    api_key = None
+    CLOSER_IDS = (90, 13, 91)
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict]] = []
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.requests.append((request.url.path, body))
+        if request.url.path == "/tokenize":
+            ids = {"</think>": [13], "<tool_call>": [14]}.get(body["prompt"], list(self.CLOSER_IDS))
+            return httpx.Response(200, json={"tokens": ids, "count": len(ids), "max_model_len": 99})
+        if request.url.path == "/v1/completions":
+            chunks = [{"choices": [{"index": 0, "text": "The answer.", "finish_reason": "stop"}]},
+                      {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12}}]
+        else:
+            n = body["max_tokens"]
+            chunks = [{"prompt_token_ids": [1, 2, 3], "choices": [
+                {"index": 0, "delta": {"reasoning": f"r{i} "}, "token_ids": [100 + i],
+                 "finish_reason": "length" if i == n - 1 else None}]} for i in range(n)]
+            chunks.append({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": n,
+                                                    "total_tokens": 3 + n}})
+        base = {"id": "x", "created": 0, "model": "canned",
+                "object": "text_completion" if "completions" in request.url.path and "chat" not in request.url.path
+                else "chat.completion.chunk"}
+        text = "".join(f"data: {json.dumps({**base, **c})}\n\n" for c in chunks) + "data: [DONE]\n\n"
+        return httpx.Response(200, text=text, headers={"content-type": "text/event-stream"})
+
+    def http_client(self) -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(self._handle))
+
+    def client(self) -> openai.OpenAI:
+        return openai.OpenAI(base_url=self.base_url, api_key="x", http_client=self.http_client())
+
+
+def test_two_call_budget_closes_the_reasoning_and_continues_the_same_turn():
+    server = BudgetServer()
+    events = list(stream_chat(server, "q", reasoning_budget=4, budget_mode="two_call", max_tokens=32,
+                              features=BARE))
+    result = events[-1].result
+    assert result.budget_closed and result.reasoning == "r0 r1 r2 r3" and result.content == "The answer."
+    assert result.usage.reasoning_tokens == 4 and result.usage.requests == 2
+    assert result.usage.completion_tokens == 7
+    (_, first), *_, (path, second) = server.requests
+    assert first["max_tokens"] == 4 and first["return_token_ids"] is True
+    assert path == "/v1/completions"
+    # the server's own rendering of the prompt, the generated ids, then ".\n</think>\n\n"
+    assert second["prompt"] == [1, 2, 3, 100, 101, 102, 103, *BudgetServer.CLOSER_IDS]
+    assert second["max_tokens"] == 32 - 4 - 3 and second["min_tokens"] == 1
