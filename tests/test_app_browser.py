@@ -9,7 +9,7 @@ page would be a lie) and its wall time in artifacts/app-browser-times.json.
 from __future__ import annotations
 
 import json
-import os
+import re
 import signal
 import socket
 import subprocess
@@ -23,7 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = REPO / "notebooks" / "app.ipynb"
 # Flags for a headless chromium in a container: no sandbox (no user namespaces), no GPU, no phoning home.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]  # fmt: skip
@@ -37,41 +36,37 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for_port(process: subprocess.Popen, port: int, timeout: float, log: Path) -> None:
+def _wait_for_url(process: subprocess.Popen, log: Path, timeout: float) -> str:
+    """The URL `nanokit app` prints once Voila listens."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"Voila exited with code {process.returncode} before serving:\n{log.read_text()[-3000:]}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
+            pytest.fail(f"`nanokit app` exited with code {process.returncode}:\n{log.read_text()[-3000:]}")
+        match = re.search(r"The nanokit app is at (http://127\.0\.0\.1:\d+/)", log.read_text())
+        if match:
+            return match.group(1)
         time.sleep(0.5)
-    pytest.fail(f"Voila did not open port {port} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+    pytest.fail(f"`nanokit app` printed no URL within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
 def voila_url(artifacts_dir):
-    """Voila serving the app notebook on 127.0.0.1, from the venv that runs the tests (its kernel finds nanokit)."""
-    if not NOTEBOOK.is_file():
-        pytest.fail(f"{NOTEBOOK} is missing.")
-    port = _free_port()
+    """`nanokit app --no-browser` (Voila on 127.0.0.1, from this venv, so its kernel finds nanokit); Ctrl-C ends it."""
     log = artifacts_dir / "app-browser-voila.log"
-    argv = [sys.executable, "-m", "voila", str(NOTEBOOK), f"--port={port}", "--no-browser",
-            "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]  # fmt: skip
+    argv = [sys.executable, "-c", "from nanokit.cli import main; main()", "app", "--no-browser",
+            "--port", str(_free_port())]  # fmt: skip
     with log.open("w") as out:
-        process = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        _wait_for_port(process, port, 120, log)
-        yield f"http://127.0.0.1:{port}/"
+        yield _wait_for_url(process, log, 120)
     finally:
-        # SIGTERM: Voila shuts its kernels down, and the kernel's vLLM server dies with its parent.
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGINT)  # what Ctrl-C does: it stops Voila, its kernel and the kernel's vLLM
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=90)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            process.kill()
+            pytest.fail("`nanokit app` did not stop within 90 s of Ctrl-C.")
+        assert "[nanokit] stopped." in log.read_text()
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +78,15 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def _wait_for_text(page, selector: str, pattern: str, timeout_s: float) -> str:
+    """Wait until the element at `selector` (looked up afresh each time: HTML widgets replace their insides)
+    has text matching the regular expression `pattern`; returns that text."""
+    page.wait_for_function(
+        "([sel, pat]) => { const el = document.querySelector(sel); return el && new RegExp(pat).test(el.textContent); }",
+        arg=[selector, pattern], timeout=timeout_s * 1000)  # fmt: skip
+    return page.locator(selector).first.text_content().strip()
 
 
 class Walk:
@@ -140,6 +144,7 @@ def _walk(page, walk: Walk, voila_url: str) -> list[str]:
     assert first.startswith("vllm serve"), first
     page.locator(".nanokit-variant button", has_text="FP8").first.click()
     page.wait_for_function("t => t.value.includes('FP8')", arg=command.element_handle(), timeout=MINUTE_MS)
+    # (the textarea element persists while its value changes, so a handle to it stays valid)
     page.locator(".nanokit-gpu select").select_option(label="B200 180GB")
     page.locator(".nanokit-engine button", has_text="SGLang").click()
     page.wait_for_function("t => t.value.includes('sglang')", arg=command.element_handle(), timeout=MINUTE_MS)
@@ -151,14 +156,13 @@ def _walk(page, walk: Walk, voila_url: str) -> list[str]:
     walk.tab("Server")
     start = page.locator(".nanokit-start")
     start.click()
-    status = page.locator(".nanokit-status")
-    page.wait_for_function("s => /starting/.test(s.textContent)", arg=status.element_handle(), timeout=MINUTE_MS)
+    _wait_for_text(page, ".nanokit-status", "starting", 60)
     assert start.is_disabled(), "the Start button should be disabled while the server starts"
+    _wait_for_text(page, ".nanokit-server-message", "Starting", 60)  # the status line says what it is doing
     walk.done("server-starting")
-    page.wait_for_function("s => /running|failed/.test(s.textContent)", arg=status.element_handle(),
-                           timeout=SERVER_START_S * 1000)  # fmt: skip
+    state = _wait_for_text(page, ".nanokit-status", "running|failed", SERVER_START_S)
     walk.done("server-running")
-    assert status.text_content().strip() == "running", page.locator(".nanokit-server-message").text_content()
+    assert state == "running", page.locator(".nanokit-server-message").text_content()
 
     # 4. Chat: a message gets an answer, with the reasoning in its own pane.
     walk.tab("Chat")
@@ -166,8 +170,7 @@ def _walk(page, walk: Walk, voila_url: str) -> list[str]:
     try:
         chat.locator(".nanokit-chat-input textarea").fill("What is 2 + 3?")
         chat.locator(".nanokit-chat-send").click()
-        page.wait_for_function("s => /completion/.test(s.textContent)",
-                               arg=chat.locator(".nanokit-chat-status").element_handle(), timeout=3 * MINUTE_MS)
+        _wait_for_text(page, ".nanokit-tab-chat .nanokit-chat-status", "completion|Error", 180)
         answer = chat.locator(".nanokit-chat-answer").text_content().strip()
         reasoning = chat.locator(".nanokit-chat-reasoning-text").text_content().strip()
         assert answer, "the answer is empty"
@@ -181,9 +184,7 @@ def _walk(page, walk: Walk, voila_url: str) -> list[str]:
     walk.tab("Throughput")
     tab = page.locator(".nanokit-tab-throughput")
     tab.locator(".nanokit-bench-run").click()
-    page.wait_for_function("s => /finished|error|failed/i.test(s.textContent)",
-                           arg=tab.locator(".nanokit-bench-status").element_handle(), timeout=5 * MINUTE_MS)  # fmt: skip
-    status_text = tab.locator(".nanokit-bench-status").text_content()
+    status_text = _wait_for_text(page, ".nanokit-tab-throughput .nanokit-bench-status", "finished|rror|failed", 300)
     # Points per trace of each plotly graph in the tab, read from plotly's own data on the graph div.
     count_points = """() => [...document.querySelectorAll('.nanokit-tab-throughput .js-plotly-plot')]
         .map(gd => (gd.data || []).map(t => (t.x || []).length))"""

@@ -139,6 +139,9 @@ class NanokitApp(W.VBox):
             " &mdash; or the embedded tiny model on a CPU.</span></div>"
         )
         self.endpoint_line = W.HTML()
+        # Jupyter kernels export FORCE_COLOR=1, so vLLM would paint its log with ANSI codes the log view
+        # shows raw; NO_COLOR wins over FORCE_COLOR in vLLM's logger.
+        server = server or VLLMServer(env={"NO_COLOR": "1"})
         self.server_panel = self._build("Server", lambda: _widget_class("server_panel", "ServerPanel")(server))
         self.generator = self._build("Generate", lambda: _widget_class("command_generator", "CommandGenerator")(
             on_launch=self.launch_spec))
@@ -192,7 +195,8 @@ class NanokitApp(W.VBox):
         if unfollow is not None:
             unfollow()
             panel._unfollow = None
-        panel.server = VLLMServer(**spec.vllm_server_kwargs())
+        kwargs = spec.vllm_server_kwargs()
+        panel.server = VLLMServer(**{**kwargs, "env": {"NO_COLOR": "1", **(kwargs["env"] or {})}})
         panel.start(background=True)
 
     # --- navigation ---------------------------------------------------------------------------
