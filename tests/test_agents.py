@@ -189,7 +189,8 @@ def test_coordinator_routes_by_the_supervisors_tool_call_and_composes():
         ((), "supervisor", "message"),
     ]
     assert run.answer == "Paris: 18 degrees celsius."
-    assert texts(model.seen[-1], ToolMessage) == ["It is 18 degrees celsius in Paris."]
+    # the supervisor composes from the specialist's findings: what its tool returned
+    assert texts(model.seen[-1], ToolMessage) == ["18 degrees celsius in Paris"]
     # the supervisor sees every specialist's tools; each specialist only its own
     assert model.bound == [["calculate_tip", "calculator", "get_weather"], ["calculate_tip", "calculator"],
                            ["get_weather"]]
@@ -205,7 +206,18 @@ def test_coordinator_sends_two_calls_to_two_specialists():
     run = run_agent(agent, "Weather in Oslo, and a 15% tip on $80?", thread_id="t")
     assert sorted(routes(agent, "t")) == ["calculator", "weather"]
     assert run.answer == "Both answered."
-    assert len(texts(model.seen[-1], ToolMessage)) == 2
+    # specialists that used no tool report their answers
+    assert sorted(texts(model.seen[-1], ToolMessage)) == ["Specialist answer one.", "Specialist answer two."]
+
+
+def test_coordinator_passes_a_specialists_tool_error_to_the_supervisor():
+    broken = Specialist("weather", (failing_tool(get_weather, "The weather service is down."),))
+    model = scripted(call("get_weather", "s1", city="Oslo"), call("get_weather", "w1", city="Oslo"),
+                     "Sorry, no weather.", "The weather service is down.")
+    run = run_agent(build_coordinator(model, [broken]), "Weather in Oslo?")
+    reported = [s for s in run.steps if s.node == "weather" and not s.path]
+    assert [(s.kind, s.text) for s in reported] == [("tool_error", "Error: ToolError: The weather service is down.")]
+    assert run.answer == "The weather service is down."
 
 
 def test_coordinator_answers_directly_when_no_tool_is_needed():

@@ -2,6 +2,8 @@
 
 The embedded model was trained on nanokit's tools and on remembering a name; these tests check that the
 LangGraph wiring lets it use those skills: right tool, result used, memory per thread, routing, errors.
+Names and cities are from the training split of its synthetic world (Tokyo and some names are held out
+for its own evaluation, and an early checkpoint garbled them): these tests are about the wiring.
 """
 
 from __future__ import annotations
@@ -37,25 +39,25 @@ def test_tool_agent_calls_the_right_tool_and_uses_its_result(model, question, to
 
 def test_memory_recalls_within_a_thread_and_not_in_another(model):
     agent = build_tool_agent(model, checkpointer=memory())
-    run_agent(agent, "Hello, my name is Ada.", thread_id="ada")
-    assert "Ada" in run_agent(agent, "What is my name?", thread_id="ada").answer
-    assert "Ada" not in run_agent(agent, "What is my name?", thread_id="someone-else").answer
+    run_agent(agent, "Hello, my name is Grace.", thread_id="grace")
+    assert "Grace" in run_agent(agent, "What is my name?", thread_id="grace").answer
+    assert "Grace" not in run_agent(agent, "What is my name?", thread_id="someone-else").answer
 
 
 def test_sqlite_memory_recalls_after_the_agent_is_rebuilt(model, tmp_path):
     path = tmp_path / "memory.sqlite"
-    run_agent(build_tool_agent(model, checkpointer=memory(path)), "Hello, my name is Ada.", thread_id="ada")
+    run_agent(build_tool_agent(model, checkpointer=memory(path)), "Hello, my name is Grace.", thread_id="grace")
     rebuilt = build_tool_agent(model, checkpointer=memory(path))  # as after a kernel restart
-    assert "Ada" in run_agent(rebuilt, "What is my name?", thread_id="ada").answer
+    assert "Grace" in run_agent(rebuilt, "What is my name?", thread_id="grace").answer
 
 
 def test_coordinator_routes_two_requests_to_two_specialists(model):
     agent = build_coordinator(model, checkpointer=memory())
-    weather = run_agent(agent, "What's the weather like in Tokyo?", thread_id="weather")
+    weather = run_agent(agent, "What's the weather like in London?", thread_id="weather")
     tip = run_agent(agent, "What is a 20% tip on a $50 bill?", thread_id="tip")
     assert state(agent, "weather")["routes"] == ["weather"], [s.describe() for s in weather.steps]
     assert state(agent, "tip")["routes"] == ["calculator"], [s.describe() for s in tip.steps]
-    assert "22" in weather.answer and "10" in tip.answer, (weather.answer, tip.answer)
+    assert "14" in weather.answer and "10" in tip.answer, (weather.answer, tip.answer)
 
 
 def test_failing_tool_produces_an_error_message_the_agent_sees(model):

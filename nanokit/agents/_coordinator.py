@@ -2,9 +2,11 @@
 
 Routing rides on the model's tool-calling skill instead of asking it to name an agent: the supervisor
 sees every specialist's tools (with their real schemas) and calls one; the coordinator hands the request
-to the specialist that owns that tool, which runs its own ReAct loop and tool. The specialist's answer
-returns to the supervisor as the result of its call, and the supervisor's next turn composes the
-answer, just as after an ordinary tool call. A tiny model trained only to call tools can do all of it.
+to the specialist that owns that tool, which runs its own ReAct loop and tool. The specialist's findings
+(what its tools returned, or its answer if it used none) return to the supervisor as the result of its
+call, and the supervisor's next turn composes the answer, just as after an ordinary tool call. A tiny
+model trained only to call tools and answer from their results can do all of it; handing it the
+specialist's prose instead made the embedded model garble the numbers (seen 2026-11-22).
 
     START -> supervisor --(tool calls)--> calculator | weather --> supervisor --(no calls)--> END
 """
@@ -71,7 +73,8 @@ def build_coordinator(
     """A compiled supervisor graph with one node per specialist.
 
     `model` serves every node that has no model of its own; `supervisor_model` overrides it for the
-    supervisor. Each specialist gets the user's request and only its own tools.
+    supervisor. Each specialist gets the user's request and only its own tools; its findings come
+    back to the supervisor as the result of the call that chose it.
     """
     owners = _tool_owners(specialists)
     supervisor = (supervisor_model or model).bind_tools([as_langchain_tool(t) for s in specialists for t in s.tools])
@@ -111,13 +114,15 @@ def _specialist_node(specialist: Specialist, model: BaseChatModel) -> Callable[[
                              name=specialist.name, checkpointer=False)
 
     def run(assignment: _Assignment) -> dict[str, Any]:
-        result = agent.invoke({"messages": [HumanMessage(assignment["request"])]})
-        answer = next((m for m in reversed(result["messages"]) if isinstance(m, AIMessage)), None)
-        failed = answer is None or not answer.text
+        messages = agent.invoke({"messages": [HumanMessage(assignment["request"])]})["messages"]
+        results = [m for m in messages if isinstance(m, ToolMessage)]
+        answer = next((m.text for m in reversed(messages) if isinstance(m, AIMessage) and m.text), "")
+        findings = "\n".join(m.text for m in results) or answer
+        failed = not findings or (bool(results) and all(m.status == "error" for m in results))
         call = assignment["call"]
         return {
             "messages": [ToolMessage(
-                f"Error: the {specialist.name} agent gave no answer." if failed else answer.text,
+                findings or f"Error: the {specialist.name} agent gave no answer.",
                 tool_call_id=call["id"], name=call["name"], status="error" if failed else "success",
             )],
             "routes": [specialist.name],
