@@ -14,7 +14,7 @@ W = Workload("http://127.0.0.1:8000/v1", "tiny", "/tok", 128, 64, 32, 8)
 def test_both_clients_get_the_same_workload():
     v = vllm_argv(W, Path("/tmp/v.json"))
     n = nanokit_argv(W, Path("/tmp/n.json"))
-    flag = lambda argv, name: argv[argv.index(name) + 1]  # noqa: E731
+    flag = lambda argv, name: argv[argv.index(name) + 1]
     assert flag(v, "--base-url") == "http://127.0.0.1:8000" and flag(v, "--endpoint") == "/v1/completions"
     assert (flag(v, "--random-input-len"), flag(n, "--input-len")) == ("128", "128")
     assert (flag(v, "--random-output-len"), flag(n, "--output-len")) == ("64", "64")
