@@ -73,7 +73,8 @@ def test_server_budget_caps_reasoning_tokens(server, budget):
                   preset="plain", seed=0)
     assert result.usage.reasoning_tokens is not None and result.usage.reasoning_tokens <= budget
     assert result.usage.requests == 1
-    assert result.usage.completion_tokens > result.usage.reasoning_tokens and result.content
+    assert result.usage.completion_tokens > result.usage.reasoning_tokens
+    assert result.content or result.tool_calls
 
 
 @pytest.mark.parametrize("fixture", ["server", "bare_server"])
@@ -83,7 +84,8 @@ def test_two_call_budget_caps_reasoning_and_still_answers(request, fixture, budg
     result = chat(endpoint, PROMPTS[1], reasoning_budget=budget, budget_mode="two_call", max_tokens=64,
                   preset="plain", seed=0)
     assert result.usage.reasoning_tokens is not None and result.usage.reasoning_tokens <= budget
-    assert result.usage.completion_tokens > result.usage.reasoning_tokens and result.content
+    assert result.usage.completion_tokens > result.usage.reasoning_tokens
+    assert result.content or result.tool_calls  # an answer came after the reasoning: text or a call
     if result.budget_closed:
         assert result.usage.requests == 2 and result.usage.reasoning_tokens == budget
 
