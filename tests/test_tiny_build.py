@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import nanokit.tiny as tiny
+from nanokit import tiny
 from nanokit.errors import ConfigError
 from nanokit.tiny import checkpoint as build_module
 

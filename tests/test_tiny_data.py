@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-import nanokit.tiny as tiny
+from nanokit import tiny
 from nanokit.tiny.corpus import encode, render_prompt
-from nanokit.tiny.data import FAMILIES, example, examples, run_tool
+from nanokit.tiny.data import FAMILIES, ToolCall, example, examples, run_tool
 from nanokit.tiny.evaluate import eval_examples
 from nanokit.tiny.world import held_out, person_name
 
@@ -58,12 +58,10 @@ def test_every_family_appears_with_thinking_on_and_off():
 def test_tool_results_come_from_really_calling_the_tools():
     for ex in CASES:
         if ex.family == "tool_result":
-            call = json.loads(ex.messages[-2]["tool_calls"][0]["function"]["arguments"])
-            name = ex.messages[-2]["tool_calls"][0]["function"]["name"]
+            function = ex.messages[-2]["tool_calls"][0]["function"]
+            call = ToolCall(function["name"], json.loads(function["arguments"]))
             assert ex.messages[-1] == {"role": "tool", "tool_call_id": "call_0", "content": ex.expect_in_content}
-            from nanokit.tiny.data import ToolCall
-
-            assert run_tool(ToolCall(name, call)) == ex.expect_in_content
+            assert run_tool(call) == ex.expect_in_content
 
 
 def test_tool_questions_offer_the_needed_tool_and_missing_tool_questions_do_not():
@@ -72,7 +70,8 @@ def test_tool_questions_offer_the_needed_tool_and_missing_tool_questions_do_not(
         if ex.family == "tool_call":
             assert ex.tool_call.name in offered
         if ex.family == "missing_tool":
-            assert "not offered" in ex.reasoning and all(name not in ex.reasoning.split(",")[0] for name in offered)
+            needed = ex.reasoning.removeprefix("The user needs ").split(",")[0]
+            assert needed not in offered and ex.tool_call is None
 
 
 def test_evaluation_names_are_held_out_of_training():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import nanokit.tiny as tiny
+from nanokit import tiny
 from nanokit.tools import EXAMPLE_TOOLS, tool_schema
 
 TOOLS = [tool_schema(fn) for fn in EXAMPLE_TOOLS]

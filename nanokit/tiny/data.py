@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nanokit.tiny.world import FACTS, Split, city_name, number, person_name, phrasing
-from nanokit.tools import EXAMPLE_TOOLS, calculate_tip, calculator, get_weather, tool_schema
+from nanokit.tools import EXAMPLE_TOOLS, tool_schema
 
 SCHEMAS: dict[str, dict[str, Any]] = {fn.__name__: tool_schema(fn) for fn in EXAMPLE_TOOLS}
 FUNCTIONS: dict[str, Callable[..., Any]] = {fn.__name__: fn for fn in EXAMPLE_TOOLS}

@@ -81,7 +81,7 @@ def _arguments(text: str) -> dict[str, Any]:
 def ask(client, ex: Example, model: str) -> Reply:
     try:
         message = client.chat.completions.create(**_request(ex, model)).choices[0].message
-    except Exception as error:  # a failed request is a failed case, never a crashed evaluation
+    except Exception as error:  # noqa: BLE001  (a failed request is a failed case, never a crashed run)
         return Reply(error=f"{type(error).__name__}: {error}")
     calls = tuple((c.function.name, _arguments(c.function.arguments)) for c in message.tool_calls or ())
     return Reply(_reasoning_of(message), message.content or "", calls)
@@ -102,7 +102,7 @@ def ask_streaming(client, ex: Example, model: str) -> Reply:
                     slot[0] += call.function.name
                 if call.function and call.function.arguments:
                     slot[1] += call.function.arguments
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001
         return Reply(error=f"{type(error).__name__}: {error}")
     parsed = tuple((name, _arguments(args)) for name, args in (calls[i] for i in sorted(calls)))
     return Reply("".join(reasoning), "".join(content), parsed)

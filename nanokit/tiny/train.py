@@ -107,7 +107,6 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     scratch = hf_tokenizer(build_tokenizer(["x"]).to_str(), template)
     corpus = [render_prompt(scratch, ex) + ex.completion() for ex in (next(stream) for _ in range(config.tokenizer_examples))]
     tokenizer_json = build_tokenizer(corpus).to_str()
-    tokenizer = hf_tokenizer(tokenizer_json, template)
     _log(progress, f"tokenizer learnt from {len(corpus)} conversations ({time.monotonic() - start:.0f}s)")
 
     stream = examples(config.seed)
