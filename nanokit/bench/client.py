@@ -1,4 +1,4 @@
-"""One streamed request over httpx, turned into a RequestRecord; it catches everything and never raises.
+"""One streamed request (aiohttp, or httpx where a transport is injected) turned into a RequestRecord; never raises.
 
 Timing follows vLLM's request functions: the clock starts just before the request is sent; every
 server-sent event that carries a choice is a chunk (its arrival is timestamped when parsed); the usage event
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -106,7 +106,45 @@ class _Stream:
                              itl=tuple(self.itl), latency=self.last - self.start)
 
 
-async def send_request(http: httpx.AsyncClient, options: RequestOptions, request: BenchRequest, *,
+class AiohttpStreams:
+    """aiohttp session for the streaming requests themselves.
+
+    Its C-accelerated HTTP parser costs about half of httpx's CPU per streamed chunk (measured on the embedded
+    model: ~50 vs ~100 us per token); on a small machine where the server's OpenMP threads share the cores with
+    the client, that difference alone moved output throughput by 20-30%. vLLM's own client uses aiohttp too.
+    """
+
+    def __init__(self, base_url: str, *, headers: dict[str, str], timeout: float, limit: int | None) -> None:
+        import aiohttp
+
+        self.base_url = base_url.rstrip("/")
+        self._session = aiohttp.ClientSession(
+            headers=headers, trust_env=False,
+            connector=aiohttp.TCPConnector(limit=limit or 0, limit_per_host=limit or 0, keepalive_timeout=60),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(timeout, 10.0), sock_read=timeout))
+
+    async def close(self) -> None:
+        await self._session.close()
+
+
+async def _consume(chunks: AsyncIterator[bytes], stream: _Stream, clock: Callable[[], float],
+                   on_chunk: Callable[[], None] | None) -> None:
+    """Split server-sent events out of raw byte chunks and account each one."""
+    buffer = b""
+    async for raw in chunks:
+        buffer += raw
+        while b"\n\n" in buffer:
+            message, buffer = buffer.split(b"\n\n", 1)
+            if not message.startswith(b"data: "):
+                continue
+            payload = message[6:].strip()
+            if payload == b"[DONE]":
+                continue
+            if stream.event(json.loads(payload), clock()) and on_chunk is not None:
+                on_chunk()
+
+
+async def send_request(http: httpx.AsyncClient | AiohttpStreams, options: RequestOptions, request: BenchRequest, *,
                        on_chunk: Callable[[], None] | None = None, arrival: float | None = None,
                        clock: Callable[[], float] = time.perf_counter) -> RequestRecord:
     """Stream one request and return its record; failures (HTTP, network, timeouts, bad data) become records."""
@@ -114,22 +152,19 @@ async def send_request(http: httpx.AsyncClient, options: RequestOptions, request
     stream = _Stream(start, request.prompt_len)
     queued = start - arrival if arrival is not None else 0.0
     try:
-        async with http.stream("POST", options.path, json=options.payload(request)) as response:
-            if response.status_code != 200:
-                body = (await response.aread()).decode(errors="replace")[:300]
-                return stream.failed(f"HTTP {response.status_code}: {body}", queued)
-            buffer = b""
-            async for raw in response.aiter_raw():
-                buffer += raw
-                while b"\n\n" in buffer:
-                    message, buffer = buffer.split(b"\n\n", 1)
-                    if not message.startswith(b"data: "):
-                        continue
-                    payload = message[6:].strip()
-                    if payload == b"[DONE]":
-                        continue
-                    if stream.event(json.loads(payload), clock()) and on_chunk is not None:
-                        on_chunk()
+        if isinstance(http, AiohttpStreams):
+            async with http._session.post(http.base_url + options.path, json=options.payload(request)) as response:
+                if response.status != 200:
+                    body = (await response.read()).decode(errors="replace")[:300]
+                    return stream.failed(f"HTTP {response.status}: {body}", queued)
+                await _consume(response.content.iter_any(), stream, clock, on_chunk)
+        else:
+            async with http.stream("POST", options.path, json=options.payload(request)) as response:
+                if response.status_code != 200:
+                    body = (await response.aread()).decode(errors="replace")[:300]
+                    return stream.failed(f"HTTP {response.status_code}: {body}", queued)
+                await _consume(response.aiter_raw(), stream, clock, on_chunk)
     except Exception as exc:  # noqa: BLE001 - a record must never raise; the error is kept as text
-        return stream.failed(f"{type(exc).__name__}: {exc}".strip(), queued)
+        message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+        return stream.failed(message, queued)
     return stream.record(queued)

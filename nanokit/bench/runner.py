@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import httpx
 
 from nanokit.bench.arrival import arrival_offsets
-from nanokit.bench.client import Endpoint, RequestOptions, send_request
+from nanokit.bench.client import AiohttpStreams, Endpoint, RequestOptions, send_request
 from nanokit.bench.feed import LiveFeed
 from nanokit.bench.metrics import DEFAULT_PERCENTILES, SLO, BenchmarkMetrics, calculate_metrics
 from nanokit.bench.records import RequestRecord
@@ -123,19 +123,24 @@ async def arun_benchmark(config: BenchmarkConfig, *, feed: LiveFeed | None = Non
                              reasoning=config.reasoning, temperature=config.temperature)
     timeout = httpx.Timeout(config.request_timeout, connect=min(config.request_timeout, 10.0), pool=None)
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=config.max_concurrency or 1000)
+    # Requests stream over aiohttp (cheaper per chunk, see client.AiohttpStreams); a given transport (unit tests'
+    # MockTransport) or a missing aiohttp means httpx. The /metrics scraper always uses httpx.
+    streams = AiohttpStreams(config.base_url, headers=_headers(config.api_key), timeout=config.request_timeout,
+                             limit=config.max_concurrency) if transport is None and _has_aiohttp() else None
     async with httpx.AsyncClient(base_url=config.base_url.rstrip("/"), timeout=timeout, limits=limits,
                                  headers=_headers(config.api_key), transport=transport) as http:
+        sender = streams or http
         gate = asyncio.Semaphore(config.max_concurrency) if config.max_concurrency else contextlib.nullcontext()
         if config.num_warmups:
             async def warm() -> RequestRecord:
                 async with gate:
-                    return await send_request(http, options, requests[0])
+                    return await send_request(sender, options, requests[0])
             await asyncio.gather(*(warm() for _ in range(config.num_warmups)))
 
         async def one(request: BenchRequest, arrival: float) -> RequestRecord:
             async with gate:
                 feed.sent()
-                record = await send_request(http, options, request, on_chunk=feed.chunk, arrival=arrival)
+                record = await send_request(sender, options, request, on_chunk=feed.chunk, arrival=arrival)
             feed.finish(record)
             return record
 
@@ -165,10 +170,20 @@ async def arun_benchmark(config: BenchmarkConfig, *, feed: LiveFeed | None = Non
             stop.set()
             if scraper is not None:
                 await asyncio.gather(scraper, return_exceptions=True)
+            if streams is not None:
+                await streams.close()
             feed.end()
     metrics = calculate_metrics(records, duration, slo=config.slo, percentiles=config.percentiles)
     return BenchmarkRun(config=config, model=model, records=tuple(records), duration=duration, metrics=metrics,
                         server_samples=tuple(samples), origin=origin, date=date, client_cpu_s=client_cpu)
+
+
+def _has_aiohttp() -> bool:
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _build_requests(config: BenchmarkConfig, model: str, tokenizer: Tokenizer | None) -> list[BenchRequest]:
