@@ -205,6 +205,11 @@ class _Turn:
     output_ids: list[int] = field(default_factory=list)
 
     def stamp(self, events: list[ParseEvent]) -> list[ParseEvent]:
+        """Note first-token times; drop tool-call events when the request offered no tools."""
+        if not self.schemas:
+            # A server-side tool parser removes call markup and reports nothing when no tools were
+            # offered; the client does the same, so both kinds of server give the same reply.
+            events = [event for event in events if not isinstance(event, ToolCallDelta)]
         now = time.perf_counter() - self.start
         for event in events:
             if isinstance(event, ReasoningDelta) and self.first_reasoning is None:
@@ -426,7 +431,7 @@ def _result(turn: _Turn, budget_closed: bool) -> ChatResult:
     return ChatResult(
         reasoning=parsed.reasoning,
         content=parsed.content,
-        tool_calls=tuple(turn.server_tool_calls()) + parsed.tool_calls,
+        tool_calls=tuple(turn.server_tool_calls()) + parsed.tool_calls if turn.schemas else (),
         usage=Usage(turn.prompt_tokens, turn.completion_tokens, turn.reasoning_tokens, turn.requests),
         timings=Timings(time.perf_counter() - turn.start, turn.first_token, turn.first_reasoning,
                         turn.first_answer),

@@ -87,6 +87,14 @@ def test_client_parses_tool_calls_when_the_server_does_not():
     assert endpoint.requests[0]["tool_choice"] == "none"  # a bare vLLM refuses "auto"
 
 
+def test_no_tools_offered_means_no_tool_calls_reported():
+    # vLLM's tool parser strips call markup and reports nothing when the request had no tools.
+    text = "<tool_call>\n<function=get_weather>\n<parameter=city>\nOslo\n</parameter>\n</function>\n</tool_call>"
+    events = list(stream_chat(CannedEndpoint([{"content": text}]), "q", thinking=False, features=BARE))
+    assert [type(e) for e in events] == [Done]
+    assert (events[-1].result.content, events[-1].result.tool_calls) == ("", ())
+
+
 def test_presets_and_server_budget_reach_the_request():
     endpoint = CannedEndpoint([{"reasoning": "short"}, {"content": "done"}],
                               usage={"completion_tokens_details": {"reasoning_tokens": 1}})
