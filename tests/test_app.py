@@ -92,7 +92,7 @@ def test_a_tab_that_fails_to_build_says_why_and_the_others_still_work(monkeypatc
 @pytest.mark.parametrize("title, view, part, css_class", [
     ("Chat", "ChatPanel", "send_button", "nanokit-chat-send"),
     ("Tools", "ToolTrace", "run_button", "nanokit-tools-run"),
-    ("Agents", "AgentTrace", "run_button", None),
+    ("Agents", "AgentTrace", "run_button", "nanokit-agents-run"),
     ("Throughput", "ThroughputDashboard", "run_button", "nanokit-bench-run"),
 ])
 def test_the_real_views_build_against_an_endpoint_with_stable_classes(endpoint, title, view, part, css_class):

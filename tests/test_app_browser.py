@@ -130,7 +130,7 @@ def test_a_newcomer_walks_through_every_tab(voila_url, browser, artifacts_dir):
 
 
 def _walk(page, walk: Walk, voila_url: str) -> list[str]:
-    problems: list[str] = []  # later tabs are still walked (and photographed) when the chat step fails
+    problems: list[str] = []  # later tabs are still walked (and photographed) when one of these fails
 
     # 1. The page renders: Voila executes the notebook, the widgets appear.
     page.goto(voila_url, timeout=3 * MINUTE_MS)
@@ -180,7 +180,29 @@ def _walk(page, walk: Walk, voila_url: str) -> list[str]:
         problems.append(f"Chat: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     walk.done("chat-answered")
 
-    # 5. Throughput: a short benchmark draws points on the live plot.
+    # 5. Tools and Agents: each runs once and shows its steps (the tiny model's choices are not checked).
+    walk.tab("Tools")
+    try:
+        page.locator(".nanokit-tab-tools .nanokit-tools-run").click()
+        _wait_for_text(page, ".nanokit-tab-tools .nanokit-tools-status", r"^(?!\s*running).+", 180)
+        assert page.locator(".nanokit-tab-tools .nanokit-tools-steps").text_content().strip(), "no tool-loop steps"
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"Tools: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    walk.done("tools-ran")
+    walk.tab("Agents")
+    try:
+        page.locator(".nanokit-tab-agents .nanokit-agents-input input").fill("What is the weather in Paris?")
+        page.locator(".nanokit-tab-agents .nanokit-agents-run").click()
+        page.wait_for_function(
+            """() => { const b = document.querySelector('.nanokit-tab-agents .nanokit-agents-run');
+                       const t = document.querySelector('.nanokit-tab-agents .nanokit-agents-transcript');
+                       return b && !b.disabled && t && t.querySelectorAll('div').length >= 2; }""",
+            timeout=3 * MINUTE_MS)  # the question, then its steps (an answer or an error)
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"Agents: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    walk.done("agents-ran")
+
+    # 6. Throughput: a short benchmark draws points on the live plot.
     walk.tab("Throughput")
     tab = page.locator(".nanokit-tab-throughput")
     tab.locator(".nanokit-bench-run").click()
@@ -189,6 +211,7 @@ def _walk(page, walk: Walk, voila_url: str) -> list[str]:
     count_points = """() => [...document.querySelectorAll('.nanokit-tab-throughput .js-plotly-plot')]
         .map(gd => (gd.data || []).map(t => (t.x || []).length))"""
     page.wait_for_function(f"({count_points})().some(graph => graph.some(n => n >= 2))", timeout=MINUTE_MS)
+    page.set_viewport_size({"width": 1400, "height": 1900})  # the live figure and the Pareto chart below it
     walk.done("throughput-points")
     graphs = page.evaluate(count_points)
     assert "finished" in status_text, status_text

@@ -106,7 +106,18 @@ def _agents(endpoint: Endpoint) -> W.Widget:
     from nanokit.agents import build_tool_agent, chat_model, memory
 
     agent = build_tool_agent(chat_model(endpoint), checkpointer=memory())
-    return _widget_class("agent_trace", "AgentTrace")(agent)
+    trace = _widget_class("agent_trace", "AgentTrace")(agent)
+    # Tabs are built from the server panel's thread, where AgentTrace's `with output: display(...)` draws
+    # nothing; setting the Output's outputs (append_display_data) works from any thread and replaces
+    # whatever the frontend captured. A FigureWidget needs no plotly mime renderer in Voila.
+    import plotly.graph_objects as go
+
+    from nanokit.agents import graph_figure
+
+    trace.graph.outputs = ()
+    trace.graph.append_display_data(go.FigureWidget(graph_figure(agent)))
+    return _tag(trace, question="nanokit-agents-input", run_button="nanokit-agents-run",
+                transcript="nanokit-agents-transcript")
 
 
 def _throughput(endpoint: Endpoint) -> W.Widget:
