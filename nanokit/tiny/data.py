@@ -275,11 +275,11 @@ def missing_tool(rng: random.Random, split: Split, thinking: bool, history: list
 
 FAMILIES: dict[str, tuple[Callable[..., Example], float]] = {
     "tool_call": (tool_question, 0.30),
-    "tool_result": (tool_result, 0.22),
-    "greeting": (greeting, 0.12),
-    "fact": (fact, 0.08),
+    "tool_result": (tool_result, 0.24),
+    "greeting": (greeting, 0.13),
+    "fact": (fact, 0.10),
     "memory": (memory, 0.15),
-    "missing_tool": (missing_tool, 0.13),
+    "missing_tool": (missing_tool, 0.08),
 }
 
 
