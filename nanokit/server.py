@@ -333,7 +333,8 @@ class VLLMServer(Endpoint):
             self.port = self.requested_port
 
     def _spawn(self, argv: list[str]) -> None:
-        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        # NO_COLOR: Jupyter kernels set FORCE_COLOR, which fills the log view with escape codes.
+        env = {**os.environ, "NO_COLOR": "1", **self.env, "PYTHONUNBUFFERED": "1"}
         if self.api_key:
             env["VLLM_API_KEY"] = self.api_key
         if self.log_file is None:
