@@ -3,6 +3,7 @@ chat template and vLLM's own nemotron_v3 reasoning parser and qwen3_coder tool p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -106,3 +107,45 @@ def test_completions_parse_back_through_vllms_parsers(parsers):
         else:
             assert calls == []
             assert content == ex.content
+
+
+def test_conversations_keep_one_tool_set_and_call_only_offered_tools():
+    from nanokit.tiny.data import conversation
+
+    rng = random.Random(7)
+    for _ in range(60):
+        ex = conversation(rng, "train", max_exchanges=3)
+        offered = {t["function"]["name"] for t in ex.tools}
+        users = [m for m in ex.messages if m["role"] == "user"]
+        assert 1 <= len(users) <= 2 * 3 and ex.history_targets  # the memory family brings its own greeting
+        called = [c["function"]["name"] for m in ex.messages if m["role"] == "assistant"
+                  for c in m.get("tool_calls") or []]
+        called += [ex.tool_call.name] if ex.tool_call else []
+        assert set(called) <= offered
+
+
+def test_history_turns_are_labelled_exactly_as_the_model_would_answer(tokenizer):
+    from nanokit.tiny.corpus import HISTORY_TURN, history_spans
+    from nanokit.tiny.data import conversation
+
+    rng = random.Random(11)
+    multi = [ex for ex in (conversation(rng) for _ in range(40))
+             if sum(m["role"] == "assistant" for m in ex.messages) >= 1][:10]
+    assert multi
+    for ex in multi:
+        ids, labels = encode(tokenizer, ex)
+        text = render_prompt(tokenizer, ex)
+        expected = "".join(text[b:e] for b, e in history_spans(text)) + ex.completion()
+        assert tokenizer.decode([t for t in labels if t != -100], skip_special_tokens=False) == expected
+        assert text.count(HISTORY_TURN) >= len(history_spans(text)) >= 1
+    single = dataclasses.replace(multi[0], history_targets=False)
+    assert tokenizer.decode([t for t in encode(tokenizer, single)[1] if t != -100],
+                            skip_special_tokens=False) == single.completion()
+
+
+def test_history_spans_skip_the_open_generation_prompt():
+    from nanokit.tiny.corpus import history_spans
+
+    text = "<|im_start|>assistant\n<think></think>Hi Ana.<|im_end|>\n<|im_start|>user\nx<|im_end|>\n" \
+           "<|im_start|>assistant\n<think></think>"
+    assert [text[b:e] for b, e in history_spans(text)] == ["Hi Ana.<|im_end|>"]

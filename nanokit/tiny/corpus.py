@@ -40,8 +40,39 @@ def render_prompt(tokenizer, example: Example) -> str:
     )
 
 
+HISTORY_TURN = "<|im_start|>assistant\n<think></think>"
+TURN_END = "<|im_end|>"
+
+
+def history_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the earlier assistant turns' answers in a rendered prompt, each with its <|im_end|>.
+
+    A history turn renders as `<|im_start|>assistant\n<think></think>` + answer + `<|im_end|>`: the same
+    text the model generates after the thinking-off generation prompt.
+    """
+    spans, start = [], text.find(HISTORY_TURN)
+    while start >= 0:
+        begin = start + len(HISTORY_TURN)
+        end = text.find(TURN_END, begin)
+        if end < 0:  # the generation prompt itself (reasoning off)
+            break
+        end += len(TURN_END)
+        spans.append((begin, end))
+        start = text.find(HISTORY_TURN, end)
+    return spans
+
+
 def encode(tokenizer, example: Example) -> tuple[list[int], list[int]]:
-    """(input_ids, labels) for one example: the loss falls only on the assistant's generated turn."""
-    prompt = tokenizer(render_prompt(tokenizer, example), add_special_tokens=False).input_ids
+    """(input_ids, labels) for one example: the loss falls on the assistant's generated turn, and on the
+    earlier assistant turns too where the example says they are right (`history_targets`)."""
+    text = render_prompt(tokenizer, example)
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=example.history_targets)
+    prompt = encoded.input_ids
+    labels = [-100] * len(prompt)
+    if example.history_targets:
+        spans = history_spans(text)
+        for i, (begin, end) in enumerate(encoded.offset_mapping):
+            if any(b <= begin and end <= e for b, e in spans):
+                labels[i] = prompt[i]
     completion = tokenizer(example.completion(), add_special_tokens=False).input_ids
-    return prompt + completion, [-100] * len(prompt) + completion
+    return prompt + completion, labels + completion

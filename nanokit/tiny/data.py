@@ -13,6 +13,7 @@ question of a conversation whose earlier turns (reasoning dropped) come first.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -49,6 +50,9 @@ class Example:
     content: str = ""
     tool_call: ToolCall | None = None
     expect_in_content: str = ""  # after a tool result: the result text the answer must contain
+    # Whether the earlier assistant turns in `messages` are right for `tools` too, so that training may
+    # put loss on them as well (true of `conversation()`, whose turns all share one tool set).
+    history_targets: bool = False
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def completion(self) -> str:
@@ -188,16 +192,26 @@ def _offered(rng: random.Random, must: str | None = None, never: str | None = No
     return tuple(SCHEMAS[n] for n in chosen)
 
 
-def tool_question(rng: random.Random, split: Split, thinking: bool, history: list, tool: str | None = None) -> Example:
-    tool = tool or rng.choice(list(TASKS))
+Tools = tuple[dict[str, Any], ...]
+
+
+def _names(tools: Tools) -> list[str]:
+    return [t["function"]["name"] for t in tools]
+
+
+def tool_question(rng: random.Random, split: Split, thinking: bool, history: list, tool: str | None = None,
+                  tools: Tools | None = None) -> Example:
+    """`tools`, when given, is the tool set offered (and `tool` must be in it); else a random one with `tool`."""
+    tool = tool or rng.choice(_names(tools) if tools else list(TASKS))
     task = TASKS[tool](rng, split)
     messages = history + [{"role": "user", "content": task.question}]
-    return Example("tool_call", tuple(messages), _offered(rng, must=tool), thinking,
+    return Example("tool_call", tuple(messages), tools if tools is not None else _offered(rng, must=tool), thinking,
                    reasoning=task.plan, tool_call=task.call, meta={"task": task})
 
 
-def tool_result(rng: random.Random, split: Split, thinking: bool, history: list, tool: str | None = None) -> Example:
-    asked = tool_question(rng, split, thinking, history, tool)
+def tool_result(rng: random.Random, split: Split, thinking: bool, history: list, tool: str | None = None,
+                tools: Tools | None = None) -> Example:
+    asked = tool_question(rng, split, thinking, history, tool, tools)
     task: Task = asked.meta["task"]
     result = run_tool(task.call)
     messages = list(asked.messages) + [
@@ -219,39 +233,46 @@ _NAME_QUESTIONS = ("What is my name?", "Do you remember my name?", "What's my na
                    "Can you tell me my name?", "What did I say my name was?")
 
 
-def greeting(rng: random.Random, split: Split, thinking: bool, history: list) -> Example:
+def _tools_or_random(rng: random.Random, tools: Tools | None) -> Tools:
+    return tools if tools is not None else _offered(rng)
+
+
+def greeting(rng: random.Random, split: Split, thinking: bool, history: list, tools: Tools | None = None) -> Example:
     if rng.random() < 0.2:
         q = rng.choice(_PLAIN_GREETINGS)
-        return Example("greeting", tuple(history + [{"role": "user", "content": q}]), _offered(rng), thinking,
+        return Example("greeting", tuple(history + [{"role": "user", "content": q}]), _tools_or_random(rng, tools),
+                       thinking,
                        reasoning="The user greets me. No tool is needed; I will greet them back.",
                        content="Hello! How can I help you today?")
     name = person_name(rng, split)
     q = phrasing(rng, _GREETINGS, split).format(n=name)
-    return Example("greeting", tuple(history + [{"role": "user", "content": q}]), _offered(rng), thinking,
-                   reasoning=f"The user greets me and says their name is {name}. I will greet {name} back.",
+    return Example("greeting", tuple(history + [{"role": "user", "content": q}]), _tools_or_random(rng, tools),
+                   thinking, reasoning=f"The user greets me and says their name is {name}. I will greet {name} back.",
                    content=rng.choice(_GREETING_REPLIES).format(n=name), expect_in_content=name)
 
 
-def fact(rng: random.Random, split: Split, thinking: bool, history: list) -> Example:
+def fact(rng: random.Random, split: Split, thinking: bool, history: list, tools: Tools | None = None) -> Example:
     question, answer = rng.choice(FACTS)
-    return Example("fact", tuple(history + [{"role": "user", "content": question}]), _offered(rng), thinking,
+    return Example("fact", tuple(history + [{"role": "user", "content": question}]), _tools_or_random(rng, tools),
+                   thinking,
                    reasoning="The user asks a simple question I can answer directly. No tool is needed.",
                    content=answer)
 
 
-def memory(rng: random.Random, split: Split, thinking: bool, history: list) -> Example:
+def memory(rng: random.Random, split: Split, thinking: bool, history: list, tools: Tools | None = None) -> Example:
     """'My name is X' early in the conversation, 'What is my name?' at the end."""
-    intro = greeting(rng, split, thinking, history)
+    intro = greeting(rng, split, thinking, history, tools)
     while not intro.expect_in_content:  # a plain greeting has no name to remember
-        intro = greeting(rng, split, thinking, history)
-    name, tools = intro.expect_in_content, intro.tools
+        intro = greeting(rng, split, thinking, history, tools)
+    name, offered = intro.expect_in_content, intro.tools
     messages = list(intro.messages) + [intro.assistant_message()]
     if rng.random() < 0.5:  # something else happens in between
-        between = rng.choice((fact, tool_result))(rng, split, thinking, messages)
+        between = rng.choice((fact, tool_result) if tools is None or tools else (fact,))(
+            rng, split, thinking, messages, tools=tools)
         messages = list(between.messages) + [{"role": "assistant", "content": between.content}]
-        tools = between.tools
+        offered = between.tools
     messages.append({"role": "user", "content": rng.choice(_NAME_QUESTIONS)})
-    return Example("memory", tuple(messages), tools, thinking,
+    return Example("memory", tuple(messages), offered, thinking,
                    reasoning=f"Earlier in this conversation the user said their name is {name}.",
                    content=f"Your name is {name}.", expect_in_content=name)
 
@@ -263,12 +284,13 @@ _MISSING = {
 }
 
 
-def missing_tool(rng: random.Random, split: Split, thinking: bool, history: list) -> Example:
-    tool = rng.choice(list(TASKS))
+def missing_tool(rng: random.Random, split: Split, thinking: bool, history: list,
+                 tools: Tools | None = None) -> Example:
+    tool = rng.choice([n for n in TASKS if n not in _names(tools)] if tools is not None else list(TASKS))
     task = TASKS[tool](rng, split)
     x = task.call.arguments.get("city") or task.call.arguments.get("expression") or ""
     return Example("missing_tool", tuple(history + [{"role": "user", "content": task.question}]),
-                   _offered(rng, never=tool), thinking,
+                   tools if tools is not None else _offered(rng, never=tool), thinking,
                    reasoning=f"The user needs {tool}, but that tool is not offered. I will say so.",
                    content=_MISSING[tool].format(x=x))
 
@@ -308,3 +330,45 @@ def examples(seed: int, split: Split = "train") -> Iterator[Example]:
     rng = random.Random(f"{split}-{seed}")
     while True:
         yield example(rng, split)
+
+
+# --- longer conversations for training ----------------------------------------------------------
+
+def _fits(family: str, tools: Tools, final: bool) -> bool:
+    if family == "tool_call":
+        return final and bool(tools)  # a call ends the conversation: its result would be the next turn
+    if family == "tool_result":
+        return bool(tools)
+    if family == "missing_tool":
+        return len(tools) < len(TASKS)
+    return True
+
+
+def conversation(rng: random.Random, split: Split = "train", *, max_exchanges: int = 4) -> Example:
+    """Up to `max_exchanges` exchanges under one tool set; the last is the example's own turn.
+
+    Every earlier assistant turn is exactly what the model should answer at that point with reasoning off
+    (the template renders history turns as `<think></think>` + answer, the thinking-off generation), so
+    training puts loss on all of them: several lessons for one rendering of the tool descriptions.
+    """
+    tools = _offered(rng)
+    thinking = rng.random() < 0.5
+    names = list(FAMILIES)
+    messages = _system(rng)
+    exchanges = rng.randint(1, max_exchanges)
+    for index in range(exchanges):
+        final = index == exchanges - 1
+        fitting = [n for n in names if _fits(n, tools, final)]
+        family = rng.choices(fitting, weights=[FAMILIES[n][1] for n in fitting])[0]
+        ex = FAMILIES[family][0](rng, split, thinking if final else False, list(messages), tools=tools)
+        if final:
+            return dataclasses.replace(ex, history_targets=True)
+        messages = list(ex.messages) + [ex.assistant_message()]
+    raise AssertionError("unreachable")
+
+
+def conversations(seed: int, split: Split = "train", *, max_exchanges: int = 4) -> Iterator[Example]:
+    """An endless, seeded stream of `conversation()`s."""
+    rng = random.Random(f"{split}-conversations-{seed}")
+    while True:
+        yield conversation(rng, split, max_exchanges=max_exchanges)

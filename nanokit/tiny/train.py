@@ -8,6 +8,7 @@ package's weights/ folder, which `build()` ships).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -24,7 +25,7 @@ from pathlib import Path
 from nanokit.tiny.architecture import MAX_MODEL_LEN, model_config
 from nanokit.tiny.checkpoint import chat_template
 from nanokit.tiny.corpus import encode, hf_tokenizer, render_prompt
-from nanokit.tiny.data import examples
+from nanokit.tiny.data import conversations, examples
 from nanokit.tiny.tokenizer import build_tokenizer
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -43,6 +44,15 @@ class TrainConfig:
     threads: int = 2
     device: str = "cpu"
     encode_workers: int = 2
+    # "single": one example per row, loss on its last turn only (the shipped weights' recipe);
+    # "conversations": multi-exchange chats with loss on every assistant turn (data.conversation), an
+    # experiment that has not beaten "single" yet (see the issue notes).
+    data: str = "single"
+    max_exchanges: int = 4
+    # Experimental: the output layer shares the input embedding while training (saved as two equal
+    # tensors, since vLLM's NemotronH loads lm_head.weight on its own). Off in the shipped recipe.
+    tie_embeddings: bool = False
+    save_every: int = 0  # also write a checkpoint to out/step-N every N steps (0: only the final one)
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,10 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     tokenizer_json = build_tokenizer(corpus).to_str()
     _log(progress, f"tokenizer learnt from {len(corpus)} conversations ({time.monotonic() - start:.0f}s)")
 
-    stream = examples(config.seed)
+    if config.data not in ("conversations", "single"):
+        raise ValueError(f"data must be 'conversations' or 'single', got {config.data!r}.")
+    stream = (conversations(config.seed, max_exchanges=config.max_exchanges) if config.data == "conversations"
+              else examples(config.seed))
     pending = [dataclasses.replace(next(stream), meta={}) for _ in range(config.steps * config.batch_size)]
     workers = max(1, min(config.encode_workers, os.cpu_count() or 1))
     # Rendering is the slow part of data preparation; pool.map keeps the order, so the result is the same.
@@ -121,6 +134,8 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
                    f"tokens ({time.monotonic() - start:.0f}s)")
 
     model = NemotronHForCausalLM(NemotronHConfig(**model_config())).to(config.device)
+    if config.tie_embeddings:
+        model.lm_head.weight = model.model.embeddings.weight
     model.train()
     parameters = sum(p.numel() for p in model.parameters())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
@@ -144,15 +159,25 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
         optimizer.zero_grad(set_to_none=True)
         tokens += ids.numel()
         recent = (recent + [loss.item()])[-20:]
+        if config.save_every and (step + 1) % config.save_every == 0 and step + 1 < config.steps:
+            snapshot = TrainReport(out / f"step-{step + 1}", time.monotonic() - start, sum(recent) / len(recent),
+                                   tokens, parameters)
+            _save_model(copy.deepcopy(model), tokenizer_json, snapshot.out_dir, config, snapshot, torch)
         if progress and (step % (25 if config.device != "cpu" else 5) == 0 or step == config.steps - 1):
             _log(progress, f"step {step + 1}/{config.steps} loss {sum(recent) / len(recent):.4f} "
                            f"({time.monotonic() - start:.0f}s)")
 
     seconds = time.monotonic() - start
     report = TrainReport(out, seconds, sum(recent) / len(recent), tokens, parameters)
-    _save(model.to("cpu"), tokenizer_json, out, config, report, torch)
+    _save_model(model, tokenizer_json, out, config, report, torch)
     _log(progress, f"wrote {out} in {seconds:.0f}s")
     return report
+
+
+def _save_model(model, tokenizer_json: str, out: Path, config: TrainConfig, report: TrainReport, torch) -> None:
+    if config.tie_embeddings:  # two tensors on disk: vLLM's NemotronH loads lm_head.weight on its own
+        model.lm_head.weight = torch.nn.Parameter(model.model.embeddings.weight.detach().clone())
+    _save(model.to("cpu"), tokenizer_json, out, config, report, torch)
 
 
 def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: TrainReport, torch) -> None:
@@ -168,8 +193,16 @@ def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: Tr
     (out / "training.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
+def _parse(key: str, text: str):
+    default = getattr(TrainConfig, key)
+    if isinstance(default, bool):
+        if text.lower() not in ("true", "false", "1", "0"):
+            raise ValueError(f"{key} takes true or false, not {text!r}.")
+        return text.lower() in ("true", "1")
+    return type(default)(text)
+
+
 if __name__ == "__main__":  # python -m nanokit.tiny.train KEY=VALUE ... [out=DIR]
     options = dict(arg.split("=", 1) for arg in sys.argv[1:])
     target = options.pop("out", None)
-    fields = TrainConfig.__dataclass_fields__
-    train(TrainConfig(**{k: fields[k].type == "str" and v or type(getattr(TrainConfig, k))(v) for k, v in options.items()}), target)
+    train(TrainConfig(**{k: _parse(k, v) for k, v in options.items()}), target)
