@@ -25,25 +25,38 @@ async def completions(request):
     return response
 
 
+async def stalls(request):
+    response = aiohttp_web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    for i in range(2):
+        await response.write(b"data: " + json.dumps({"choices": [{"text": f"t{i}"}]}).encode() + b"\n\n")
+    await asyncio.sleep(3)  # the stream would then end cleanly: only a working watchdog fails it
+    return response
+
+
 async def bad(request):
     return aiohttp_web.Response(status=400, text="no such model")
 
 
-async def run_against_fake(path: str, max_tokens: int = 6):
+async def run_against_fake(path: str, max_tokens: int = 6, timeout: float = 5.0, cancel_after: float | None = None):
     app = aiohttp_web.Application()
     app.router.add_post("/v1/completions", completions)
     app.router.add_post("/bad/v1/completions", bad)
+    app.router.add_post("/stall/v1/completions", stalls)
     runner = aiohttp_web.AppRunner(app)
     await runner.setup()
     site = aiohttp_web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    streams = AiohttpStreams(f"http://127.0.0.1:{port}{path}", headers={}, timeout=5.0, limit=2)
+    streams = AiohttpStreams(f"http://127.0.0.1:{port}{path}", headers={}, timeout=timeout, limit=2)
     try:
         chunks = []
-        record = await send_request(streams, RequestOptions(model="m"), BenchRequest("hi", 3, max_tokens),
-                                    on_chunk=lambda: chunks.append(1))
-        return record, len(chunks)
+        task = asyncio.create_task(send_request(streams, RequestOptions(model="m"), BenchRequest("hi", 3, max_tokens),
+                                                on_chunk=lambda: chunks.append(1)))
+        if cancel_after is not None:
+            await asyncio.sleep(cancel_after)
+            task.cancel()
+        return await task, len(chunks)
     finally:
         await streams.close()
         await runner.cleanup()
@@ -69,3 +82,15 @@ def test_aiohttp_unreachable_server_becomes_a_record():
             await streams.close()
     record = asyncio.run(go())
     assert not record.success and "Connect" in record.error
+
+
+def test_aiohttp_silent_server_times_out_with_what_arrived():
+    record, chunks = asyncio.run(run_against_fake("/stall/v1", timeout=0.5))
+    assert not record.success and record.error.startswith("Timeout: the server sent nothing for 0.5 s")
+    assert chunks == 2 and record.output_tokens == 2
+
+
+def test_aiohttp_cancelling_a_request_still_cancels_it():
+    # The watchdog's cancellation becomes a record; anybody else's (a run being torn down) must propagate.
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(run_against_fake("/stall/v1", timeout=20.0, cancel_after=0.3))

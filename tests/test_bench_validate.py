@@ -33,3 +33,23 @@ def test_summary_takes_medians_and_ratios():
     assert s["cpu_us_per_token"]["ratio"] == pytest.approx(2.0)
     slow = summarize([*runs[:3], *(ClientRun("nanokit", i, 80.0, 10.0, 50.0, 1000, 0, 0.1, 5.0) for i in range(3))])
     assert not slow["output_throughput"]["within_target"]
+
+
+def test_split_cpus_gives_the_server_all_but_the_last_by_default():
+    from nanokit.bench.validate import split_cpus
+
+    assert split_cpus(None, [0, 1]) == ([0], [1])
+    assert split_cpus(None, [0, 1, 2, 3]) == ([0, 1, 2], [3])
+    assert split_cpus(None, [3]) is None
+    assert split_cpus("1-2", [0, 1, 2, 3]) == ([1, 2], [0, 3])
+
+
+def test_split_cpus_refuses_lists_that_leave_nothing_for_the_client():
+    from nanokit.bench.validate import split_cpus
+
+    with pytest.raises(SystemExit, match="must name some, not all"):
+        split_cpus("0-1", [0, 1])
+    with pytest.raises(SystemExit, match="must name some, not all"):
+        split_cpus("5", [0, 1])
+    with pytest.raises(SystemExit, match="CPU numbers like 0-2"):
+        split_cpus("zero", [0, 1])

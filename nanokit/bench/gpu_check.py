@@ -177,25 +177,26 @@ def step_serve(args: argparse.Namespace, report: Report):
 
 
 def step_bench(server, args: argparse.Namespace, report: Report) -> None:
-    from nanokit.bench.validate import Workload, run_nanokit, run_vllm, summarize
+    from nanokit.bench.validate import Workload, print_round, run_nanokit, run_vllm, summarize
 
     results = report.data.setdefault("bench", [])
     for i, concurrency in enumerate(args.bench_concurrency):
         prompts = args.bench_prompts_per_concurrency * concurrency
-        need = _estimate(report, concurrency, prompts, args) * 2 + 40
+        need = (_estimate(report, concurrency, prompts, args) * 2 + 40) * args.bench_rounds
         if report.left() < need:
             report.skip(f"bench c={concurrency}", f"{report.left():.0f} s left, about {need:.0f} s needed")
             continue
         w = Workload(server.base_url, server.model_name, str(args.tokenizer), args.input_len, args.output_len,
                      prompts, concurrency)
-        order = (run_vllm, run_nanokit) if i % 2 == 0 else (run_nanokit, run_vllm)
-        folder = args.out / "bench_runs"
-        folder.mkdir(exist_ok=True)
-        runs = [client(w, 0, folder, args.client_timeout) for client in order]
-        for r in runs:
-            print(f"  c={concurrency} {r.client:8s} out {r.output_throughput:9.1f} tok/s  med TPOT "
-                  f"{r.median_tpot_ms:6.2f} ms  med TTFT {r.median_ttft_ms:8.1f} ms  failed {r.failed}  "
-                  f"client CPU {r.cpu_us_per_token:6.1f} us/token", flush=True)
+        folder = args.out / "bench_runs" / f"c{concurrency}"
+        folder.mkdir(parents=True, exist_ok=True)
+        runs = []
+        for round_ in range(args.bench_rounds):  # ABBA: each client goes first once per pair of rounds
+            order = (run_vllm, run_nanokit) if (i + round_) % 2 == 0 else (run_nanokit, run_vllm)
+            for client in order:
+                r = client(w, round_, folder, args.client_timeout)
+                runs.append(r)
+                print_round(r, label=f"c={concurrency} ")
         results.append({"concurrency": concurrency, "num_prompts": prompts, "input_len": args.input_len,
                         "output_len": args.output_len, "order": [r.client for r in runs],
                         "runs": [asdict(r) | {"cpu_us_per_token": r.cpu_us_per_token} for r in runs],
@@ -383,6 +384,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--output-len", type=int, default=1024)
     p.add_argument("--bench-concurrency", type=_ints, default=[64, 256])
     p.add_argument("--bench-prompts-per-concurrency", type=int, default=2)
+    p.add_argument("--bench-rounds", type=int, default=2, help="Rounds per concurrency, client order alternating.")
     p.add_argument("--sweep", type=_ints, default=[1, 8, 32, 128, 512])
     p.add_argument("--sweep-prompts-per-concurrency", type=int, default=2)
     p.add_argument("--sweep-min-prompts", type=int, default=4)

