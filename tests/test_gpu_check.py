@@ -124,3 +124,74 @@ def test_sweep_point_fields_round_trip_json():
     assert point["output_throughput"] == pytest.approx(80.0)
     assert point["client_cpu_us_per_token"] == pytest.approx(100.0)
     json.dumps(point)
+
+
+def _call(date, *, bench=(), planner=(), sweep=None, steps=("serve",)):
+    data = {"machine": {"date": date, "gpu": "NVIDIA H200"}, "args": {"steps": list(steps)}, "elapsed_s": 100.0,
+            "skipped": [], "caveats": ["dummy weights"], "planner": list(planner), "bench": list(bench)}
+    if sweep is not None:
+        data["sweep"] = sweep
+    return data
+
+
+def _bench(concurrency, throughputs, prompts=128):
+    runs = [{"client": client, "round": i // 2, "output_throughput": t, "median_tpot_ms": 6.0,
+             "median_ttft_ms": 500.0, "total_output_tokens": 1000, "failed": 0, "cpu_s": 0.03, "wall_s": 20.0,
+             "total_input_tokens": 1000, "duration_s": 10.0, "errors": [], "cpu_us_per_token": 30.0}
+            for i, (client, t) in enumerate(throughputs)]
+    return {"concurrency": concurrency, "num_prompts": prompts, "input_len": 1024, "output_len": 1024,
+            "order": [r["client"] for r in runs], "runs": runs, "summary": {}}
+
+
+def _planner(kv, context, error):
+    return {"kv_cache_dtype": kv, "context": context, "max_num_seqs": 512, "worst_error": error}
+
+
+def test_merge_pools_bench_rounds_and_keeps_newest_planner_and_sweep():
+    from nanokit.bench.gpu_check import merge_results
+
+    old = _call("day1", planner=[_planner("auto", 4096, 0.5), _planner("fp8", 4096, 0.3)],
+                bench=[_bench(64, [("vllm", 100.0), ("nanokit", 130.0)])], sweep=[{"concurrency": 1}])
+    new1 = _call("day2", planner=[_planner("auto", 4096, 0.1)],
+                 bench=[_bench(64, [("vllm", 100.0), ("nanokit", 104.0), ("nanokit", 98.0), ("vllm", 100.0)])])
+    new2 = _call("day3", bench=[_bench(256, [("vllm", 200.0), ("nanokit", 202.0)], prompts=512)],
+                 sweep=[{"concurrency": 8}])
+    merged = merge_results([old, new1, new2])
+    assert [s["date"] for s in merged["sources"]] == ["day1", "day2", "day3"]
+    assert merged["machine"]["date"] == "day3" and merged["sweep"] == [{"concurrency": 8}]
+    assert {(p["kv_cache_dtype"], p["worst_error"], p["date"]) for p in merged["planner"]} == {
+        ("auto", 0.1, "day2"), ("fp8", 0.3, "day1")}
+    c64, c256 = merged["bench"]
+    assert c64["concurrency"] == 64 and [r["round"] for r in c64["runs"]] == [0, 0, 1, 1, 2, 2]
+    assert c64["dates"] == ["day1", "day2"]
+    # per-round ratios 1.30, 1.04, 0.98: their median passes the 5% target, the first round alone would not
+    assert c64["summary"]["output_throughput"]["paired_ratio"] == pytest.approx(1.04)
+    assert c64["summary"]["output_throughput"]["within_target"]
+    assert c256["summary"]["output_throughput"]["ratio"] == pytest.approx(1.01)
+    assert merged["caveats"] == ["dummy weights"]
+
+
+def test_merge_refuses_different_workloads_at_one_concurrency():
+    from nanokit.bench.gpu_check import merge_results
+
+    with pytest.raises(ValueError, match="merge only the same workload"):
+        merge_results([_call("a", bench=[_bench(64, [("vllm", 1.0), ("nanokit", 1.0)])]),
+                       _call("b", bench=[_bench(64, [("vllm", 1.0), ("nanokit", 1.0)], prompts=64)])])
+
+
+def test_merge_cli_takes_only_named_sections(tmp_path, capsys):
+    from nanokit.bench.gpu_check import main
+
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(_call("day1", planner=[_planner("fp8", 32768, 0.2)],
+                                    bench=[_bench(64, [("vllm", 100.0), ("nanokit", 150.0)])])))
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(_call("day2", bench=[_bench(64, [("vllm", 100.0), ("nanokit", 101.0)])],
+                                    sweep=[{"concurrency": 1, "output_throughput": 300.0, "median_tpot_ms": 3.0}])))
+    assert main(["--out", str(tmp_path / "out"), "--merge", f"{old}:planner", str(new)]) == 0
+    merged = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
+    assert [len(b["runs"]) for b in merged["bench"]] == [2]  # the old call's bench left out
+    assert merged["planner"][0]["context"] == 32768
+    assert (tmp_path / "out" / "sweep.svg").read_text().startswith("<svg")
+    with pytest.raises(SystemExit, match="could not read"):
+        main(["--out", str(tmp_path / "out2"), "--merge", str(tmp_path / "missing.json")])

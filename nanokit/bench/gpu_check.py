@@ -2,6 +2,7 @@
 
     python -m nanokit.bench.gpu_check --model DIR --tokenizer DIR --out DIR     # a GPU box with vLLM installed
     python -m nanokit.bench.gpu_check --cpu-smoke --out DIR                       # the same steps, embedded model
+    python -m nanokit.bench.gpu_check --out DIR --merge OLD.json:planner A.json B.json   # several calls, one result
 
 DIR for --model holds the real config.json (weights are not needed: the server runs `--load-format dummy`).
 Steps (`--steps`, run in this order):
@@ -274,6 +275,55 @@ def write_plot(report: Report, path: Path) -> None:
     path.write_text(sweep_svg(report.data.get("sweep", []), title=title))
 
 
+
+# ----- merging results of several calls ------------------------------------------------------------------------
+
+MERGEABLE = {"launch", "planner", "bench", "sweep"}
+
+
+def merge_results(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result out of several calls' gpu_check.json (oldest first), for a GPU box lent a few minutes at a time.
+
+    The newest call's machine, launch and sweep win; planner entries are kept per (KV dtype, context, max-num-seqs),
+    newest first; bench rounds at the same concurrency are pooled (renumbered, still in their run order) and
+    summarized again. `sources` keeps each call's date, steps, arguments and what it skipped.
+    """
+    from nanokit.bench.validate import ClientRun, summarize
+
+    merged: dict[str, Any] = {"skipped": [], "sources": []}
+    planner: dict[tuple, dict] = {}
+    bench: dict[int, dict] = {}
+    for data in results:
+        date = data.get("machine", {}).get("date")
+        merged["sources"].append({"date": date, "steps": data.get("args", {}).get("steps"),
+                                  "elapsed_s": data.get("elapsed_s"), "skipped": data.get("skipped", []),
+                                  "args": data.get("args")})
+        for key in ("machine", "launch", "sweep"):
+            if key in data:
+                merged[key] = data[key]
+        merged["caveats"] = list(dict.fromkeys([*merged.get("caveats", []), *data.get("caveats", [])]))
+        for entry in data.get("planner", []):
+            planner[(entry["kv_cache_dtype"], entry["context"], entry["max_num_seqs"])] = entry | {"date": date}
+        for b in data.get("bench", []):
+            pooled = bench.setdefault(b["concurrency"], {k: v for k, v in b.items() if k not in ("runs", "order")}
+                                      | {"runs": [], "order": [], "dates": []})
+            if (b["num_prompts"], b["input_len"], b["output_len"]) != (
+                    pooled["num_prompts"], pooled["input_len"], pooled["output_len"]):
+                raise ValueError(f"bench c={b['concurrency']} differs between calls ({b['num_prompts']} prompts, "
+                                 f"{b['input_len']}/{b['output_len']} tokens); merge only the same workload.")
+            offset = 1 + max((r["round"] for r in pooled["runs"]), default=-1)
+            pooled["runs"] += [r | {"round": r["round"] + offset, "date": date} for r in b["runs"]]
+            pooled["order"] += b["order"]
+            pooled["dates"].append(date)
+    merged["planner"] = list(planner.values())
+    for pooled in bench.values():
+        runs = [ClientRun(**{k: (tuple(v) if k == "errors" else v) for k, v in r.items()
+                             if k in ClientRun.__dataclass_fields__}) for r in pooled["runs"]]
+        pooled["summary"] = summarize(runs)
+    merged["bench"] = [bench[c] for c in sorted(bench)]
+    return merged
+
+
 def probe(spec, args: argparse.Namespace, log_file: Path) -> tuple[StartupFigures, float, str]:
     """Start the spec's server only until vLLM logs its KV-cache capacity; stop it; (figures, seconds, log)."""
     import psutil
@@ -394,7 +444,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--start-timeout", type=float, default=420.0)
     p.add_argument("--client-timeout", type=float, default=300.0)
     p.add_argument("--deadline", type=float, default=None, help="Seconds this whole check may take.")
+    p.add_argument("--merge", nargs="+", metavar="FILE[:SECTIONS]",
+                   help="Instead of running: merge earlier gpu_check.json files, oldest first, into OUT; "
+                        "FILE:planner+launch takes only those sections of FILE.")
     args = p.parse_args(argv)
+    if args.merge:
+        return args
     if args.cpu_smoke:
         from nanokit import tiny
 
@@ -406,10 +461,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _read_merge_source(item: str) -> dict[str, Any]:
+    path, sep, sections = item.rpartition(":")
+    if not sep or not set(sections.split("+")) <= MERGEABLE:
+        path, sections = item, ""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--merge could not read {path}: {exc}; pass gpu_check.json files.") from None
+    keep = set(sections.split("+")) if sections else MERGEABLE
+    return {k: v for k, v in data.items() if k in keep or k not in MERGEABLE}
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.merge:
+        from nanokit.bench.results import write_json_atomic
+
+        report = Report(args.out, started, None)
+        report.data = merge_results([_read_merge_source(item) for item in args.merge])
+        elapsed = [s["elapsed_s"] for s in report.data["sources"] if s["elapsed_s"] is not None]
+        write_json_atomic(report.data | {"elapsed_s": round(sum(elapsed), 1)}, args.out / "gpu_check.json")
+        write_plot(report, args.out / "sweep.svg")
+        print(f"merged {len(args.merge)} results into {args.out / 'gpu_check.json'} and sweep.svg", flush=True)
+        return 0
     report = Report(args.out, started, args.deadline)
     previous = args.out / "gpu_check.json"
     if previous.exists():  # a later call adds its steps to an earlier call's result
