@@ -14,6 +14,7 @@ from nanokit.errors import (
     NanokitError,
     PortInUseError,
     ServerError,
+    StartCancelled,
     ToolError,
 )
 from nanokit.launch import LaunchSpec, render_shell
@@ -53,6 +54,7 @@ __all__ = [
     "SamplingPreset",
     "ServerError",
     "ServerState",
+    "StartCancelled",
     "Tool",
     "ToolCall",
     "ToolCallDelta",

@@ -5,7 +5,8 @@ Every message is one sentence that says what went wrong and what to do about it.
     NanokitError                 base class; catch this to catch everything nanokit raises
     ├── ConfigError              a launch spec, CLI option or argument that cannot work
     ├── ServerError              a vLLM server that could not start, died, or cannot be reached
-    │   └── PortInUseError       the requested port is taken by another process
+    │   ├── PortInUseError       the requested port is taken by another process
+    │   └── StartCancelled       stop() was called while the server was still starting
     ├── ModelNotFoundError       a model path or hub id that is not available (offline, missing, no disk)
     └── ToolError                a tool call that could not be run (unknown tool, bad arguments)
 """
@@ -38,6 +39,10 @@ class ServerError(NanokitError, RuntimeError):
 
 class PortInUseError(ServerError):
     """The port asked for is already taken."""
+
+
+class StartCancelled(ServerError):
+    """stop() ended a server that was still starting."""
 
 
 class ModelNotFoundError(NanokitError, FileNotFoundError):

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from nanokit.errors import ConfigError, ModelNotFoundError, PortInUseError, ServerError
+from nanokit.errors import ConfigError, ModelNotFoundError, PortInUseError, ServerError, StartCancelled
 
 DEFAULT_REASONING_PARSER = "nemotron_v3"
 DEFAULT_TOOL_CALL_PARSER = "qwen3_coder"
@@ -222,6 +222,7 @@ class VLLMServer(Endpoint):
         self._process: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
         self._lock = threading.RLock()
+        self._cancel = threading.Event()  # set by stop() while start() is still waiting
 
     # --- what gets run -------------------------------------------------------------------------
 
@@ -305,17 +306,20 @@ class VLLMServer(Endpoint):
             if self.state in (ServerState.STARTING, ServerState.RUNNING):
                 return self
             self.state = ServerState.STARTING
+            self._cancel.clear()
         try:
             status("Resolving the model")
             model_path = self._resolve_model_path()
             self._pick_port()
             argv = self.command(model_path)
             status(f"Starting vLLM on {self.base_url}")
-            self._spawn(argv)
+            with self._lock:  # stop() holds the lock too, so it cannot slip in between the check and the spawn
+                self._raise_if_cancelled()
+                self._spawn(argv)
             self._wait_healthy(timeout, status)
         except BaseException:
             self._kill_tree()
-            self.state = ServerState.FAILED
+            self.state = ServerState.STOPPED if self._cancel.is_set() else ServerState.FAILED
             raise
         self.startup_seconds = time.monotonic() - self.started_at
         self.state = ServerState.RUNNING
@@ -375,7 +379,9 @@ class VLLMServer(Endpoint):
         deadline = time.monotonic() + timeout
         last_status = 0.0
         while True:
-            code = self._process.poll()
+            self._raise_if_cancelled()
+            process = self._process
+            code = None if process is None else process.poll()
             if code is not None:
                 self._reader.join(timeout=2)
                 raise self._death_error(code)
@@ -393,6 +399,10 @@ class VLLMServer(Endpoint):
                        + (f" — {self.logs[-1][-120:]}" if self.logs else ""))
                 last_status = now
             time.sleep(0.25)
+
+    def _raise_if_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise StartCancelled("The server was stopped before it finished starting; call start() to try again.")
 
     def _death_error(self, code: int) -> ServerError:
         tail = self.log_tail()
@@ -413,8 +423,13 @@ class VLLMServer(Endpoint):
         return lambda: self._listeners.remove(callback) if callback in self._listeners else None
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop the server and its whole process tree (terminate, wait, kill). Safe to call twice."""
+        """Stop the server and its whole process tree (terminate, wait, kill). Safe to call twice.
+
+        Called from another thread while start() is waiting, it cancels the start: start() raises StartCancelled.
+        """
         with self._lock:
+            if self.state == ServerState.STARTING:
+                self._cancel.set()
             if self._process is None:
                 if self.state == ServerState.NEW:
                     return

@@ -42,3 +42,18 @@ def bare_server():
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def never_healthy_vllm(tmp_path):
+    """A model directory and a stand-in `vllm` package whose API server logs a line and never answers."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    package = tmp_path / "fake" / "vllm" / "entrypoints" / "openai"
+    package.mkdir(parents=True)
+    for folder in (package, package.parent, package.parent.parent):
+        (folder / "__init__.py").write_text("")
+    (package / "api_server.py").write_text("import time\nprint('loading weights', flush=True)\ntime.sleep(600)\n")
+    return model, {"PYTHONPATH": str(tmp_path / "fake")}
+

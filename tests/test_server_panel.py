@@ -41,3 +41,20 @@ def test_attach_to_dead_url_reports_it():
     panel.attach_button.click()
     assert "Cannot reach" in panel.message.value
     assert panel.endpoint is None
+
+
+def test_stop_while_starting_cancels_and_brings_start_back(never_healthy_vllm):
+    model, env = never_healthy_vllm
+    panel = ServerPanel(VLLMServer(model, env=env))
+    panel.start_button.click()
+    assert panel.start_button.disabled and not panel.stop_button.disabled  # Stop is the way out of a slow start
+    deadline = time.monotonic() + 20
+    while "loading weights" not in panel.server.log_tail() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    panel.stop_button.click()
+    deadline = time.monotonic() + 10
+    while panel.start_button.disabled and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not panel.start_button.disabled and panel.stop_button.disabled
+    assert "stopped" in panel.status.value
+    assert panel.server.pid is None and panel.endpoint is None

@@ -95,3 +95,36 @@ def test_attach_to_nothing_fails_fast_with_one_sentence():
     with pytest.raises(ServerError, match="Cannot reach"):
         attach(f"http://127.0.0.1:{port}/v1")
     assert time.monotonic() - started < 5
+
+
+def test_stop_during_start_cancels_it_and_leaves_no_process(never_healthy_vllm):
+    import threading
+
+    import psutil
+
+    from nanokit import StartCancelled
+
+    model, env = never_healthy_vllm
+    server = VLLMServer(model, env=env)
+    outcome: list[BaseException] = []
+
+    def start():
+        try:
+            server.start(timeout=60)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    starter = threading.Thread(target=start)
+    starter.start()
+    deadline = time.monotonic() + 20
+    while "loading weights" not in server.log_tail() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid = server.pid
+    assert pid is not None and server.state is ServerState.STARTING
+    server.stop()
+    starter.join(timeout=10)
+    assert not starter.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], StartCancelled), outcome
+    assert "call start() to try again" in str(outcome[0])
+    assert server.state is ServerState.STOPPED and server.pid is None
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

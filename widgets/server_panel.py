@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import ipywidgets as W
 
-from nanokit import Endpoint, NanokitError, VLLMServer, attach
+from nanokit import Endpoint, NanokitError, StartCancelled, VLLMServer, attach
 
 _STATUS_STYLE = {
     "new": ("#6b7280", "not started"),
@@ -35,6 +35,7 @@ class ServerPanel(W.VBox):
         self._callbacks: list[Callable[[Endpoint | None], None]] = []
         self._unfollow: Callable[[], None] | None = None
         self._log_dirty = threading.Event()
+        self._starter: threading.Thread | None = None
 
         self.status = W.HTML()
         self.url = W.HTML()
@@ -67,18 +68,24 @@ class ServerPanel(W.VBox):
         """Start the server; with background=True the kernel stays free and the panel reports progress."""
         self.start_button.disabled = True
         self.attach_button.disabled = True
+        self.stop_button.disabled = False  # Stop cancels a start that takes too long
         self.message.value = ""
         self._render_status("starting")
         if self._unfollow is None:
             self._unfollow = self.server.follow_logs(self._on_log_line)
         if background:
-            threading.Thread(target=self._start, daemon=True, name="nanokit-panel-start").start()
+            self._starter = threading.Thread(target=self._start, daemon=True, name="nanokit-panel-start")
+            self._starter.start()
         else:
             self._start()
 
     def _start(self) -> None:
         try:
             self.server.start(timeout=self.start_timeout, on_status=self._say)
+        except StartCancelled:
+            self._render_status("stopped")
+            self._say("Stopped before it finished starting.")
+            self.start_button.disabled = self.attach_button.disabled = False
         except NanokitError as exc:
             self._fail(exc)
         except Exception as exc:  # shown in the panel, where the user is looking, with its type
@@ -97,8 +104,10 @@ class ServerPanel(W.VBox):
             self._set_endpoint(None, "stopped")
             self._say("Stopped.")
         finally:
-            self.start_button.disabled = False
-            self.attach_button.disabled = False
+            # A start being cancelled re-enables them itself once it has wound down.
+            if self._starter is None or not self._starter.is_alive() or self._starter is threading.current_thread():
+                self.start_button.disabled = False
+                self.attach_button.disabled = False
 
     def attach(self, base_url: str, api_key: str | None = None) -> None:
         """Use a server started elsewhere instead of the in-kernel one."""
@@ -149,6 +158,7 @@ class ServerPanel(W.VBox):
         prefix = f"{type(exc).__name__}: " if unexpected else ""
         self.message.value = (f"<pre style='color:#b91c1c;white-space:pre-wrap'>"
                               f"{html.escape(prefix + str(exc))}</pre>")
+        self.stop_button.disabled = self.endpoint is None
         self.start_button.disabled = False
         self.attach_button.disabled = False
 
