@@ -27,7 +27,7 @@ def build_command(
 @tiny_app.command("train")
 def train_command(
     seed: int = typer.Option(0, "--seed", help="Seed for data, initialisation and batch order."),
-    steps: int = typer.Option(4000, "--steps", help="Optimiser steps of 16 conversations each."),
+    steps: int = typer.Option(12000, "--steps", help="Optimiser steps of 16 conversations each."),
     out: Path | None = typer.Option(None, "--out", help="Output folder (default: the package's shipped weights/)."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu (2 threads) or cuda."),
     threads: int = typer.Option(2, "--threads", help="torch CPU threads."),

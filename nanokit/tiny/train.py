@@ -35,7 +35,7 @@ PAD_ID = 3
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 0
-    steps: int = 4000  # the shipped weights' recipe (trained with device='cuda'; see training.json)
+    steps: int = 12000  # the shipped weights' recipe (trained with device='cuda' in 683 s on an H200; see training.json)
     batch_size: int = 16
     learning_rate: float = 3e-3
     warmup_steps: int = 30
