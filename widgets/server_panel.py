@@ -88,7 +88,7 @@ class ServerPanel(W.VBox):
             self.start_button.disabled = self.attach_button.disabled = False
         except NanokitError as exc:
             self._fail(exc)
-        except Exception as exc:  # shown in the panel, where the user is looking, with its type
+        except Exception as exc:  # noqa: BLE001 - shown in the panel, where the user is looking, with its type
             self._fail(exc, unexpected=True)
         else:
             self._set_endpoint(self.server, "running")
@@ -105,7 +105,7 @@ class ServerPanel(W.VBox):
             self._say("Stopped.")
         finally:
             # A start being cancelled re-enables them itself once it has wound down.
-            if self._starter is None or not self._starter.is_alive() or self._starter is threading.current_thread():
+            if self._starter is None or not self._starter.is_alive():
                 self.start_button.disabled = False
                 self.attach_button.disabled = False
 
