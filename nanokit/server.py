@@ -29,6 +29,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -465,8 +466,9 @@ class VLLMServer(Endpoint):
         if self._reader is not None:
             self._reader.join(timeout=2)
 
-    def __enter__(self) -> VLLMServer:
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *exc_info) -> None:
         self.stop()

@@ -133,7 +133,7 @@ def test_history_turns_are_labelled_exactly_as_the_model_would_answer(tokenizer)
              if sum(m["role"] == "assistant" for m in ex.messages) >= 1][:10]
     assert multi
     for ex in multi:
-        ids, labels = encode(tokenizer, ex)
+        _ids, labels = encode(tokenizer, ex)
         text = render_prompt(tokenizer, ex)
         expected = "".join(text[b:e] for b, e in history_spans(text)) + ex.completion()
         assert tokenizer.decode([t for t in labels if t != -100], skip_special_tokens=False) == expected
@@ -149,3 +149,16 @@ def test_history_spans_skip_the_open_generation_prompt():
     text = "<|im_start|>assistant\n<think></think>Hi Ana.<|im_end|>\n<|im_start|>user\nx<|im_end|>\n" \
            "<|im_start|>assistant\n<think></think>"
     assert [text[b:e] for b, e in history_spans(text)] == ["Hi Ana.<|im_end|>"]
+
+
+def test_training_never_uses_a_held_out_phrasing():
+    from nanokit.tiny import data
+    from nanokit.tiny.world import phrasing
+
+    rng = random.Random(0)
+    for templates in (data._TIP_QUESTIONS, data._WEATHER_QUESTIONS, data._WEATHER_UNIT_QUESTIONS, data._CALC_QUESTIONS):
+        held = {t for i, t in enumerate(templates) if i % 5 == 4}
+        seen = {phrasing(rng, templates, "train") for _ in range(400)}
+        assert held and not seen & held
+        assert seen == set(templates) - held  # and every other one is used
+        assert {phrasing(rng, templates, "eval") for _ in range(400)} >= held

@@ -31,11 +31,25 @@ def train_command(
     out: Path | None = typer.Option(None, "--out", help="Output folder (default: the package's shipped weights/)."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu (2 threads) or cuda."),
     threads: int = typer.Option(2, "--threads", help="torch CPU threads."),
+    learning_rate: float = typer.Option(3e-3, "--learning-rate", help="Peak learning rate (cosine schedule)."),
+    init_from: Path | None = typer.Option(
+        None, "--init-from", help="Continue from this checkpoint folder (its weights and tokenizer): a later stage."),
 ) -> None:
-    """Train the embedded model on synthetic chats and write model.safetensors + tokenizer.json."""
+    """Train the embedded model on synthetic chats and write model.safetensors + tokenizer.json.
+
+    The shipped weights are two stages (see weights/training.json): 12,000 steps from seed 0, then
+    5,400 steps from seed 1 at --learning-rate 1e-3 with --init-from the first stage's output.
+    """
+    from nanokit.errors import ConfigError
     from nanokit.tiny.train import TrainConfig, train
 
-    report = train(TrainConfig(seed=seed, steps=steps, device=device, threads=threads), out)
+    config = TrainConfig(seed=seed, steps=steps, device=device, threads=threads, learning_rate=learning_rate,
+                         init_from=str(init_from) if init_from else "")
+    try:
+        report = train(config, out)
+    except ConfigError as exc:  # a bad init folder or option: one sentence, no traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"{report.out_dir}: {report.parameters:,} parameters, final loss {report.final_loss:.4f}, "
                f"{report.seconds:.0f} s")
 

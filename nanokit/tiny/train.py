@@ -22,6 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from nanokit.errors import ConfigError
 from nanokit.tiny.architecture import MAX_MODEL_LEN, model_config
 from nanokit.tiny.checkpoint import chat_template
 from nanokit.tiny.corpus import encode, hf_tokenizer, render_prompt
@@ -53,6 +54,9 @@ class TrainConfig:
     # tensors, since vLLM's NemotronH loads lm_head.weight on its own). Off in the shipped recipe.
     tie_embeddings: bool = False
     save_every: int = 0  # also write a checkpoint to out/step-N every N steps (0: only the final one)
+    # Continue from a checkpoint folder (its weights and its tokenizer) instead of starting from scratch:
+    # how a later stage of a recipe runs. The folder's training.json is kept in this run's record.
+    init_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,15 +116,20 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     out = Path(out_dir) if out_dir is not None else WEIGHTS_DIR
     template = chat_template()
 
-    # The tokenizer is learnt from rendered conversations of a separate seeded stream.
-    stream = examples(config.seed + 1_000_003)
-    scratch = hf_tokenizer(build_tokenizer(["x"]).to_str(), template)
-    corpus = [render_prompt(scratch, ex) + ex.completion() for ex in (next(stream) for _ in range(config.tokenizer_examples))]
-    tokenizer_json = build_tokenizer(corpus).to_str()
-    _log(progress, f"tokenizer learnt from {len(corpus)} conversations ({time.monotonic() - start:.0f}s)")
-
     if config.data not in ("conversations", "single"):
-        raise ValueError(f"data must be 'conversations' or 'single', got {config.data!r}.")
+        raise ConfigError(f"data must be 'conversations' or 'single', got {config.data!r}.")
+    init = _checkpoint(config.init_from) if config.init_from else None
+    if init is not None:
+        tokenizer_json = init["tokenizer"]
+        _log(progress, f"continuing from {config.init_from} (its tokenizer and weights)")
+    else:  # the tokenizer is learnt from rendered conversations of a separate seeded stream
+        stream = examples(config.seed + 1_000_003)
+        scratch = hf_tokenizer(build_tokenizer(["x"]).to_str(), template)
+        corpus = [render_prompt(scratch, ex) + ex.completion()
+                  for ex in (next(stream) for _ in range(config.tokenizer_examples))]
+        tokenizer_json = build_tokenizer(corpus).to_str()
+        _log(progress, f"tokenizer learnt from {len(corpus)} conversations ({time.monotonic() - start:.0f}s)")
+
     stream = (conversations(config.seed, max_exchanges=config.max_exchanges) if config.data == "conversations"
               else examples(config.seed))
     pending = [dataclasses.replace(next(stream), meta={}) for _ in range(config.steps * config.batch_size)]
@@ -133,7 +142,11 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     _log(progress, f"{len(encoded)} training conversations encoded, mean {sum(len(x) for x, _ in encoded) / len(encoded):.0f} "
                    f"tokens ({time.monotonic() - start:.0f}s)")
 
-    model = NemotronHForCausalLM(NemotronHConfig(**model_config())).to(config.device)
+    model = NemotronHForCausalLM(NemotronHConfig(**model_config()))
+    if init is not None:
+        # save_pretrained writes NemotronH's backbone under its checkpoint name, "backbone." (what vLLM loads).
+        model.load_state_dict({k.replace("backbone.", "model.", 1): v.float() for k, v in init["weights"].items()})
+    model = model.to(config.device)
     if config.tie_embeddings:
         model.lm_head.weight = model.model.embeddings.weight
     model.train()
@@ -151,7 +164,7 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     tokens, recent = 0, []
     for step, indices in enumerate(batches[:config.steps]):
         ids, labels = _tensor_batch(encoded, indices, torch, config.device)
-        loss = model(input_ids=ids, labels=labels).loss
+        loss = assistant_loss(model, ids, labels, torch)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -162,25 +175,50 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
         if config.save_every and (step + 1) % config.save_every == 0 and step + 1 < config.steps:
             snapshot = TrainReport(out / f"step-{step + 1}", time.monotonic() - start, sum(recent) / len(recent),
                                    tokens, parameters)
-            _save_model(copy.deepcopy(model), tokenizer_json, snapshot.out_dir, config, snapshot, torch)
+            _save_model(copy.deepcopy(model), tokenizer_json, snapshot.out_dir, config, snapshot, torch, init)
         if progress and (step % (25 if config.device != "cpu" else 5) == 0 or step == config.steps - 1):
             _log(progress, f"step {step + 1}/{config.steps} loss {sum(recent) / len(recent):.4f} "
                            f"({time.monotonic() - start:.0f}s)")
 
     seconds = time.monotonic() - start
     report = TrainReport(out, seconds, sum(recent) / len(recent), tokens, parameters)
-    _save_model(model, tokenizer_json, out, config, report, torch)
+    _save_model(model, tokenizer_json, out, config, report, torch, init)
     _log(progress, f"wrote {out} in {seconds:.0f}s")
     return report
 
 
-def _save_model(model, tokenizer_json: str, out: Path, config: TrainConfig, report: TrainReport, torch) -> None:
+def assistant_loss(model, ids, labels, torch):
+    """Mean next-token cross-entropy over the labelled positions, as `model(labels=...)` computes it, but
+    with the output layer applied to those positions only (most of a row is prompt, which has no labels)."""
+    hidden = model.model(input_ids=ids).last_hidden_state[:, :-1]
+    targets = labels[:, 1:]
+    keep = targets != -100
+    logits = model.lm_head(hidden[keep]).float()
+    return torch.nn.functional.cross_entropy(logits, targets[keep])
+
+
+def _checkpoint(folder: str) -> dict:
+    from safetensors.torch import load_file
+
+    path = Path(folder)
+    missing = [name for name in ("model.safetensors", "tokenizer.json") if not (path / name).is_file()]
+    if missing:
+        raise ConfigError(f"init_from={folder} lacks {', '.join(missing)}; point it at a folder that "
+                         "`nanokit tiny train` or `nanokit tiny build` wrote.")
+    record = path / "training.json"
+    return {"weights": load_file(path / "model.safetensors"), "tokenizer": (path / "tokenizer.json").read_text("utf-8"),
+            "record": json.loads(record.read_text("utf-8")) if record.is_file() else None}
+
+
+def _save_model(model, tokenizer_json: str, out: Path, config: TrainConfig, report: TrainReport, torch,
+                init: dict | None = None) -> None:
     if config.tie_embeddings:  # two tensors on disk: vLLM's NemotronH loads lm_head.weight on its own
         model.lm_head.weight = torch.nn.Parameter(model.model.embeddings.weight.detach().clone())
-    _save(model.to("cpu"), tokenizer_json, out, config, report, torch)
+    _save(model.to("cpu"), tokenizer_json, out, config, report, torch, init)
 
 
-def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: TrainReport, torch) -> None:
+def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: TrainReport, torch,
+          init: dict | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         # bfloat16 halves the shipped file; vLLM upcasts to the config's float32 on load.
@@ -190,6 +228,8 @@ def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: Tr
     record = {"config": asdict(config), "seconds": round(report.seconds, 1), "final_loss": round(report.final_loss, 4),
               "tokens_seen": report.tokens_seen, "parameters": report.parameters,
               "torch_threads": config.threads}
+    if init is not None:  # the earlier stage(s) this run continued from
+        record["init"] = init["record"]
     (out / "training.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 

@@ -1,0 +1,60 @@
+"""`nanokit tiny train`: the same seed gives the same weights, a later stage really starts from its
+checkpoint, and the loss it optimises is the one transformers' NemotronH defines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nanokit.errors import ConfigError
+from nanokit.tiny.train import TrainConfig, assistant_loss, train
+
+torch = pytest.importorskip("torch")
+
+# A few seconds of work: two steps of two conversations, the tokenizer learnt from 60 of them.
+SMALL = TrainConfig(steps=2, batch_size=2, tokenizer_examples=60, encode_workers=1, warmup_steps=1)
+
+
+def test_assistant_loss_matches_the_models_own_loss():
+    from transformers import NemotronHConfig, NemotronHForCausalLM
+
+    from nanokit.tiny.architecture import model_config
+
+    torch.manual_seed(0)
+    model = NemotronHForCausalLM(NemotronHConfig(**model_config()))
+    ids = torch.randint(20, 1000, (3, 40))
+    labels = ids.clone()
+    labels[:, :30] = -100  # the prompt
+    labels[1, 35:] = -100  # a shorter row's padding
+    expected = model(input_ids=ids, labels=labels).loss
+    assert assistant_loss(model, ids, labels, torch).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_the_same_seed_gives_the_same_weights(tmp_path):
+    first = train(SMALL, tmp_path / "a", progress=False)
+    train(SMALL, tmp_path / "b", progress=False)
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
+    assert (tmp_path / "a" / "tokenizer.json").read_text() == (tmp_path / "b" / "tokenizer.json").read_text()
+    record = json.loads((tmp_path / "a" / "training.json").read_text())
+    assert record["config"]["seed"] == 0 and record["config"]["steps"] == 2
+    assert first.tokens_seen > 0 and first.final_loss > 0
+
+
+def test_a_later_stage_starts_from_its_checkpoint(tmp_path):
+    train(SMALL, tmp_path / "stage1", progress=False)
+    # With a zero learning rate (and so no weight decay either) the second stage must hand back the
+    # first stage's weights unchanged: they were loaded, not re-initialised from its own seed.
+    later = TrainConfig(**{**SMALL.__dict__, "seed": 1, "learning_rate": 0.0, "init_from": str(tmp_path / "stage1")})
+    train(later, tmp_path / "stage2", progress=False)
+    assert (tmp_path / "stage2" / "model.safetensors").read_bytes() == (tmp_path / "stage1" / "model.safetensors").read_bytes()
+    assert (tmp_path / "stage2" / "tokenizer.json").read_text() == (tmp_path / "stage1" / "tokenizer.json").read_text()
+    record = json.loads((tmp_path / "stage2" / "training.json").read_text())
+    assert record["init"] == json.loads((tmp_path / "stage1" / "training.json").read_text())
+
+
+def test_a_folder_without_weights_is_refused_before_any_work(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="lacks model.safetensors, tokenizer.json; point it at a folder"):
+        train(TrainConfig(init_from=str(tmp_path / "empty")), tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
