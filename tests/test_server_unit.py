@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -38,6 +39,18 @@ def test_parsers_can_be_turned_off():
 
 def test_embedded_default_turns_prefix_caching_off():
     assert "--no-enable-prefix-caching" in VLLMServer().command("/cache/tiny")
+
+
+def test_any_tiny_checkpoint_gets_the_embedded_flags_and_other_models_do_not(tmp_path):
+    tiny, other = tmp_path / "tiny", tmp_path / "other"
+    for folder, config in ((tiny, {"model_type": "nemotron_h", "nanokit": {"fingerprint": "f"}}),
+                           (other, {"model_type": "nemotron_h"})):
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps(config))
+    argv = VLLMServer(str(tiny)).command(str(tiny))
+    assert "--no-enable-prefix-caching" in argv and "--kv-cache-memory-bytes" in argv
+    argv = VLLMServer(str(other)).command(str(other))
+    assert "--no-enable-prefix-caching" not in argv and "--kv-cache-memory-bytes" not in argv
 
 
 def test_api_key_never_in_argv_or_repr():

@@ -63,7 +63,7 @@ def eval_command(
     show_failures: bool = typer.Option(False, "--show-failures", help="Print each failed case."),
 ) -> None:
     """Serve the embedded model with vLLM and print its rates on a held-out set against issue 4's targets."""
-    from nanokit.server import EMBEDDED_KV_CACHE_BYTES, VLLMServer, attach
+    from nanokit.server import VLLMServer, attach
     from nanokit.tiny import SERVED_NAME
     from nanokit.tiny.evaluate import evaluate, format_table, meets_targets, score
 
@@ -82,8 +82,6 @@ def eval_command(
     if base_url:
         ok = report(attach(base_url, model=SERVED_NAME))
     else:
-        # A checkpoint given by path gets the flags the server adds for the embedded model by itself.
-        extra = ["--no-enable-prefix-caching", "--kv-cache-memory-bytes", str(EMBEDDED_KV_CACHE_BYTES)] if model_dir else []
-        with VLLMServer(model_dir, served_model_name=SERVED_NAME, extra_args=extra) as server:
+        with VLLMServer(model_dir, served_model_name=SERVED_NAME) as server:
             ok = report(server)
     raise typer.Exit(0 if ok else 1)
