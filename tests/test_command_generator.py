@@ -106,3 +106,11 @@ def test_launch_here_hands_the_spec_over():
     assert launched == [gen.spec] and launched[0].context == 131072
     kwargs = launched[0].vllm_server_kwargs()
     assert kwargs["max_model_len"] == 131072
+
+
+@pytest.mark.parametrize(("context", "buttons"), [(32768, 6), (20000, 7)])
+def test_context_buttons_are_unique_and_an_unusual_length_gets_one(context, buttons):
+    view = CommandGenerator(LaunchSpec(context=context))
+    values = [value for _, value in view.context.options]
+    assert len(values) == len(set(values)) == buttons
+    assert view.context.value == context

@@ -97,8 +97,10 @@ class CommandGenerator(W.VBox):
                                 layout=W.Layout(width="120px"))  # fmt: skip
         self.gpus = _toggle([(str(n), n) for n in (1, 2, 4, 8)], spec.gpus)
         self.variant = _toggle([(v.label, v.key) for v in VARIANTS.values()], spec.variant)
-        contexts = dict(_CONTEXTS) | {f"{spec.context:,}": spec.context}
-        self.context = _toggle(sorted(contexts.items(), key=lambda kv: kv[1]), spec.context)
+        contexts = list(_CONTEXTS)
+        if spec.context not in dict(_CONTEXTS).values():  # an unusual length from a preset gets its own button
+            contexts.append((f"{spec.context:,}", spec.context))
+        self.context = _toggle(sorted(contexts, key=lambda kv: kv[1]), spec.context)
         self.concurrency = W.BoundedIntText(value=spec.concurrency, min=1, max=65536, layout=W.Layout(width="110px"))
         self.kv_cache_dtype = _toggle([("auto", "auto"), ("FP8", "fp8")], spec.kv_cache_dtype)
         self.mamba_cache_dtype = _toggle([("float32", "float32"), ("bfloat16", "bfloat16")], spec.mamba_ssm_cache_dtype)
