@@ -56,7 +56,7 @@ def train_command(
 
 @tiny_app.command("eval")
 def eval_command(
-    n: int = typer.Option(120, "--n", help="Held-out conversations to run."),
+    n: int = typer.Option(600, "--n", help="Held-out conversations to run (a sixth of them tool questions)."),
     model_dir: Path | None = typer.Option(None, "--model-dir", help="Checkpoint to serve (default: the embedded model)."),
     base_url: str | None = typer.Option(None, "--base-url", help="Evaluate an already running server instead."),
     seed: int = typer.Option(1234, "--seed", help="Seed of the held-out set."),
