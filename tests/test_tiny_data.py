@@ -162,3 +162,13 @@ def test_training_never_uses_a_held_out_phrasing():
         assert held and not seen & held
         assert seen == set(templates) - held  # and every other one is used
         assert {phrasing(rng, templates, "eval") for _ in range(400)} >= held
+
+
+def test_training_cities_include_known_words_but_never_held_out_ones():
+    from nanokit.tiny.world import LEXICON, city_name
+
+    rng = random.Random(3)
+    cities = [city_name(rng, "train") for _ in range(2000)]
+    assert "France" in LEXICON and "Tokyo" in LEXICON  # proper nouns of the facts
+    assert set(cities) & set(LEXICON)
+    assert not any(held_out(city) for city in cities)  # so "Tokyo" stays an evaluation-only city

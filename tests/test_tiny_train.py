@@ -37,7 +37,7 @@ def test_the_same_seed_gives_the_same_weights(tmp_path):
     assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
     assert (tmp_path / "a" / "tokenizer.json").read_text() == (tmp_path / "b" / "tokenizer.json").read_text()
     record = json.loads((tmp_path / "a" / "training.json").read_text())
-    assert record["config"]["seed"] == 0 and record["config"]["steps"] == 2
+    assert record["config"]["seed"] == 0 and record["config"]["steps"] == record["steps_done"] == 2
     assert first.tokens_seen > 0 and first.final_loss > 0
 
 

@@ -98,10 +98,10 @@ _TIP_QUESTIONS = (
     "What's the tip on a {b} dollar bill at {p} percent?", "Tip for ${b} at {p}%?",
     "I paid {b} dollars for dinner. How much is a {p}% tip?", "Please work out a {p} percent tip on {b} dollars.",
     "We spent ${b} at the restaurant; what's {p}% of that as a tip?", "How big is a {p}% tip on ${b}?",
-    # Appended templates are training-only (indices 10-13): the numbers come first here, so a held-out
-    # phrasing that opens with a value is not the first time the model sees one there.
+    # Templates appended later: the numbers often come first, so that a held-out phrasing opening with a
+    # value is not the first time the model sees one there; every fifth is still held out.
     "${b} bill, {p}% tip. How much?", "{p}% tip on ${b}, please.", "${b} at {p} percent: what's the tip?",
-    "{p} percent of {b} dollars as a tip?",
+    "{p} percent of {b} dollars as a tip?", "Figure out the tip: {p}% of ${b}.",
 )
 _TIP_ANSWERS = ("A {p}% tip on ${b} is ${r}.", "The tip is ${r}.", "You should tip ${r}.",
                 "A {p}% tip on a ${b} bill comes to ${r}.")
@@ -111,20 +111,21 @@ _WEATHER_QUESTIONS = (
     "Can you check the weather in {c}?", "How hot is it in {c}?", "I'm going to {c}. What's the weather there?",
     "What's it like outside in {c} today?",
     "{c} weather today?", "{c}: how warm is it?", "{c} right now, is it hot or cold?", "Weather report for {c}, please.",
+    "Any idea how the weather is in {c}?",
 )
 _WEATHER_UNIT_QUESTIONS = (
     "What is the temperature in {c} in {u}?", "How warm is it in {c}? Answer in {u}.",
     "Give me the weather in {c} in {u}.", "What's the temperature in {c}, in {u} please?",
     "Check the weather in {c} using {u}.",
     "{c} temperature in {u}?", "Weather for {c} in {u}, please.", "In {u}, how warm is {c}?",
-    "What is the weather in {c} today, in {u}?",
+    "What is the weather in {c} today, in {u}?", "{c}, {u}: what's the temperature?",
 )
 _WEATHER_ANSWERS = ("It is {r} right now.", "Right now it is {r}.", "The current reading is {r}.",
                     "The weather report says {r}.")
 _CALC_QUESTIONS = (
     "What is {e}?", "Calculate {e}.", "Compute {e} for me.", "Please evaluate {e}.", "Can you work out {e}?",
     "What does {e} come to?", "Solve {e}.", "How much is {e}?", "Use the calculator for {e}.", "{e} = ?",
-    "{e}?", "{e} is how much?", "{e}, what do you get?", "{e}: work it out, please.",
+    "{e}?", "{e} is how much?", "{e}, what do you get?", "{e}: work it out, please.", "Quick one: {e}",
 )
 _CALC_ANSWERS = ("{e} = {r}.", "The answer is {r}.", "{e} equals {r}.", "The result is {r}.")
 

@@ -66,6 +66,7 @@ class TrainReport:
     final_loss: float
     tokens_seen: int
     parameters: int
+    steps_done: int  # less than config.steps in a save_every snapshot
 
 
 def _log(progress: bool, message: str) -> None:
@@ -174,14 +175,14 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
         recent = (recent + [loss.item()])[-20:]
         if config.save_every and (step + 1) % config.save_every == 0 and step + 1 < config.steps:
             snapshot = TrainReport(out / f"step-{step + 1}", time.monotonic() - start, sum(recent) / len(recent),
-                                   tokens, parameters)
+                                   tokens, parameters, step + 1)
             _save_model(copy.deepcopy(model), tokenizer_json, snapshot.out_dir, config, snapshot, torch, init)
         if progress and (step % (25 if config.device != "cpu" else 5) == 0 or step == config.steps - 1):
             _log(progress, f"step {step + 1}/{config.steps} loss {sum(recent) / len(recent):.4f} "
                            f"({time.monotonic() - start:.0f}s)")
 
     seconds = time.monotonic() - start
-    report = TrainReport(out, seconds, sum(recent) / len(recent), tokens, parameters)
+    report = TrainReport(out, seconds, sum(recent) / len(recent), tokens, parameters, config.steps)
     _save_model(model, tokenizer_json, out, config, report, torch, init)
     _log(progress, f"wrote {out} in {seconds:.0f}s")
     return report
@@ -226,7 +227,7 @@ def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: Tr
         shutil.copyfile(Path(scratch) / "model.safetensors", out / "model.safetensors")
     (out / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
     record = {"config": asdict(config), "seconds": round(report.seconds, 1), "final_loss": round(report.final_loss, 4),
-              "tokens_seen": report.tokens_seen, "parameters": report.parameters,
+              "steps_done": report.steps_done, "tokens_seen": report.tokens_seen, "parameters": report.parameters,
               "torch_threads": config.threads}
     if init is not None:  # the earlier stage(s) this run continued from
         record["init"] = init["record"]

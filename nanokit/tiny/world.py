@@ -8,6 +8,7 @@ given rather than memorise a list. A held-out share of values and phrasings is r
 from __future__ import annotations
 
 import random
+import re
 import zlib
 from typing import Literal
 
@@ -45,6 +46,13 @@ FACTS: tuple[tuple[str, str], ...] = (
     ("What is Nemotron?", "Nemotron is a family of NVIDIA models; I am a tiny stand-in for Nemotron-3-Nano."),
     ("Tell me a joke.", "Why did the robot go on holiday? It needed to recharge its batteries."),
 )
+
+
+# The proper nouns of the world's facts ("France", "Paris", "NVIDIA"...): most are one token each, as a
+# held-out real city such as "Tokyo" is. Training also uses them as city names so that the model learns to
+# copy a whole-word token it knows from elsewhere, not only names spelt in pieces.
+LEXICON: tuple[str, ...] = tuple(sorted({word for pair in FACTS for text in pair
+                                         for word in re.findall(r"(?<=[a-z] )[A-Z][A-Za-z]+", text)}))
 
 
 def held_out(value: object, share: int = 5) -> bool:
@@ -85,6 +93,12 @@ def person_name(rng: random.Random, split: Split) -> str:
 
 def city_name(rng: random.Random, split: Split) -> str:
     while True:
+        # Training only (so the evaluation's draws stay as they were): now and then a lexicon word.
+        if split == "train" and rng.random() < 0.1:
+            city = rng.choice(LEXICON)
+            if not held_out(city):
+                return city
+            continue
         roll = rng.random()
         if roll < 0.35:
             city = pick(rng, REAL_CITIES, split)
