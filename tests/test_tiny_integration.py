@@ -25,14 +25,8 @@ def test_protocol_rates_meet_issue_targets(rates, metric):
 
 
 @pytest.mark.parametrize("metric", ["tool_call", "tool_result"])
-def test_tool_rates_stay_above_the_shipped_weights_floor(rates, metric):
-    # The shipped weights measure 88% / 90% at n=600 (target 90% each); a 60-case
-    # slice has ten cases of each, so this floor catches regressions without flaking on one miss.
-    _assert_at_least(rates, metric, 0.6)
-
-
-@pytest.mark.xfail(reason="shipped weights are below issue 4's 90% tool targets (n=600 held-out: tool_call 88%, "
-                          "tool_result 90%: at the target, not reliably above it on a 60-case slice)", strict=False)
-@pytest.mark.parametrize("metric", ["tool_call", "tool_result"])
 def test_tool_rates_meet_issue_targets(rates, metric):
+    # At n=600 the shipped weights make 91% of tool calls exactly right and state 100% of tool results.
+    # The 60-case slice (ten tool questions) is fixed and answered at temperature 0, so it passes or fails
+    # the same way on every run of these weights.
     _assert_at_least(rates, metric, TARGETS[metric][0])
