@@ -58,3 +58,18 @@ def test_a_folder_without_weights_is_refused_before_any_work(tmp_path):
     with pytest.raises(ConfigError, match="lacks model.safetensors, tokenizer.json; point it at a folder"):
         train(TrainConfig(init_from=str(tmp_path / "empty")), tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_defaults_are_the_shipped_weights_recipe():
+    """`nanokit tiny train` with no options must reproduce the shipped weights' recipe, not drift from it."""
+    from dataclasses import asdict
+
+    from nanokit.tiny.train import WEIGHTS_DIR
+
+    shipped = json.loads((WEIGHTS_DIR / "training.json").read_text())
+    assert "init" not in shipped, "the shipped weights should come from one stage, reproducible by one command"
+    # How the run was executed, not what it learnt: the device, data-preparation processes, snapshots.
+    how = {"device", "threads", "encode_workers", "save_every"}
+    defaults = {k: v for k, v in asdict(TrainConfig()).items() if k not in how}
+    assert defaults == {k: v for k, v in shipped["config"].items() if k not in how}
+    assert shipped["steps_done"] == shipped["config"]["steps"]

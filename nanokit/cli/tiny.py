@@ -7,6 +7,9 @@ from pathlib import Path
 import typer
 
 from nanokit.cli._app import app
+from nanokit.tiny.train import TrainConfig
+
+RECIPE = TrainConfig()  # the CLI's defaults are the shipped weights' recipe
 
 tiny_app = typer.Typer(help="The embedded tiny NemotronH model: build, train, evaluate.", no_args_is_help=True)
 app.add_typer(tiny_app, name="tiny")
@@ -26,24 +29,29 @@ def build_command(
 
 @tiny_app.command("train")
 def train_command(
-    seed: int = typer.Option(0, "--seed", help="Seed for data, initialisation and batch order."),
-    steps: int = typer.Option(8000, "--steps", help="Optimiser steps."),
-    batch_size: int = typer.Option(32, "--batch-size", help="Conversations per step (each one new)."),
+    seed: int = typer.Option(RECIPE.seed, "--seed", help="Seed for data, initialisation and batch order."),
+    steps: int = typer.Option(RECIPE.steps, "--steps", help="Optimiser steps."),
+    batch_size: int = typer.Option(RECIPE.batch_size, "--batch-size", help="Conversations per step (each one new)."),
     out: Path | None = typer.Option(None, "--out", help="Output folder (default: the package's shipped weights/)."),
-    device: str = typer.Option("cpu", "--device", help="torch device: cpu or cuda."),
-    threads: int = typer.Option(2, "--threads", help="torch CPU threads."),
-    learning_rate: float = typer.Option(3e-3, "--learning-rate", help="Peak learning rate (cosine schedule)."),
-    tie_embeddings: bool = typer.Option(True, "--tie-embeddings/--untied", help="Share input and output embeddings."),
+    device: str = typer.Option("auto", "--device", help="torch device: cpu, cuda, or auto (cuda when there is one)."),
+    threads: int = typer.Option(RECIPE.threads, "--threads", help="torch CPU threads."),
+    learning_rate: float = typer.Option(RECIPE.learning_rate, "--learning-rate", help="Peak learning rate (cosine schedule)."),
+    tie_embeddings: bool = typer.Option(RECIPE.tie_embeddings, "--tie-embeddings/--untied", help="Share input and output embeddings."),
     init_from: Path | None = typer.Option(
         None, "--init-from", help="Continue from this checkpoint folder (its weights and tokenizer): a later stage."),
 ) -> None:
     """Train the embedded model on synthetic chats and write model.safetensors + tokenizer.json.
 
     The defaults are the shipped weights' recipe, one stage from seed 0 (see weights/training.json):
-    `nanokit tiny train --device cuda --out DIR` took 786 s on an H100. On a CPU it runs too, for hours.
+    `nanokit tiny train --out DIR` took 786 s on an H100. On a CPU it runs too, for hours.
     """
     from nanokit.errors import ConfigError
-    from nanokit.tiny.train import TrainConfig, train
+    from nanokit.tiny.train import train
+
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
 
     config = TrainConfig(seed=seed, steps=steps, batch_size=batch_size, device=device, threads=threads,
                          learning_rate=learning_rate, tie_embeddings=tie_embeddings,
