@@ -3,6 +3,7 @@ checkpoint, and the loss it optimises is the one transformers' NemotronH defines
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -57,6 +58,13 @@ def test_a_folder_without_weights_is_refused_before_any_work(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="lacks model.safetensors, tokenizer.json; point it at a folder"):
         train(TrainConfig(init_from=str(tmp_path / "empty")), tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
+def test_asking_for_cuda_without_a_gpu_is_refused_before_any_work(tmp_path):
+    with pytest.raises(ConfigError, match="torch sees no CUDA GPU here; train with device='cpu'"):
+        train(dataclasses.replace(SMALL, device="cuda"), tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
 
 

@@ -123,6 +123,8 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
 
     if config.data not in ("conversations", "single"):
         raise ConfigError(f"data must be 'conversations' or 'single', got {config.data!r}.")
+    if config.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device={config.device!r} but torch sees no CUDA GPU here; train with device='cpu'.")
     init = _checkpoint(config.init_from) if config.init_from else None
     if init is not None:
         tokenizer_json = init["tokenizer"]
@@ -138,7 +140,8 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     stream = (conversations(config.seed, max_exchanges=config.max_exchanges) if config.data == "conversations"
               else examples(config.seed))
     pending = [dataclasses.replace(next(stream), meta={}) for _ in range(config.steps * config.batch_size)]
-    workers = max(1, min(config.encode_workers or os.cpu_count() or 1, os.cpu_count() or 1))
+    cores = os.cpu_count() or 1
+    workers = max(1, min(config.encode_workers or cores, cores))
     # Rendering is the slow part of data preparation; pool.map keeps the order, so the result is the same.
     with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (tokenizer_json, template)) as pool:
         encoded = pool.map(_encode_in_worker, pending, chunksize=256)
