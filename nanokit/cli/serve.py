@@ -35,7 +35,7 @@ def serve(
     except KeyboardInterrupt:
         typer.echo("[nanokit] interrupted while starting; stopped.", err=True)
         raise typer.Exit(130) from None
-    typer.echo(
+    banner = (
         f"\nServing {server.model_name} at {server.base_url}\n"
         f"Try:  curl {server.base_url}/chat/completions -H 'Content-Type: application/json' "
         f"""-d '{{"model": "{server.model_name}", "messages": [{{"role": "user", "content": "Hello"}}]}}'"""
@@ -44,7 +44,9 @@ def serve(
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # From here on, Ctrl-C at any moment (even while the banner prints) takes the clean stop path below.
     try:
+        typer.echo(banner)
         while not stopped.wait(1.0):
             if not server.is_alive():
                 typer.echo("[nanokit] the server exited on its own; see the log above.", err=True)
