@@ -54,6 +54,24 @@ def test_a_later_stage_starts_from_its_checkpoint(tmp_path):
     assert record["init"] == json.loads((tmp_path / "stage1" / "training.json").read_text())
 
 
+def test_an_interrupted_save_leaves_the_previous_checkpoint_whole(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    train(SMALL, tmp_path / "out", progress=False)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    real_write = Path.write_text
+
+    def ctrl_c_at_the_record(self, *args, **kwargs):  # weights and tokenizer written, then Ctrl-C
+        if self.name == "training.json":
+            raise KeyboardInterrupt
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", ctrl_c_at_the_record)
+    with pytest.raises(KeyboardInterrupt):
+        train(dataclasses.replace(SMALL, seed=1), tmp_path / "out", progress=False)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
+
+
 def test_a_folder_without_weights_is_refused_before_any_work(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="lacks model.safetensors, tokenizer.json; point it at a folder"):

@@ -15,7 +15,6 @@ import math
 import multiprocessing
 import os
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -227,18 +226,21 @@ def _save_model(model, tokenizer_json: str, out: Path, config: TrainConfig, repo
 
 def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: TrainReport, torch,
           init: dict | None = None) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        # bfloat16 halves the shipped file; vLLM upcasts to the config's float32 on load.
-        model.to(torch.bfloat16).save_pretrained(scratch, safe_serialization=True)
-        shutil.copyfile(Path(scratch) / "model.safetensors", out / "model.safetensors")
-    (out / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
+    """Write the three files next to their final names first, then rename them in: an interrupted save
+    leaves the previous checkpoint whole instead of new weights beside an old tokenizer."""
     record = {"config": asdict(config), "seconds": round(report.seconds, 1), "final_loss": round(report.final_loss, 4),
               "steps_done": report.steps_done, "tokens_seen": report.tokens_seen, "parameters": report.parameters,
               "torch_threads": config.threads}
     if init is not None:  # the earlier stage(s) this run continued from
         record["init"] = init["record"]
-    (out / "training.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".saving-", dir=out) as staging:
+        # bfloat16 halves the shipped file; vLLM upcasts to the config's float32 on load.
+        model.to(torch.bfloat16).save_pretrained(staging, safe_serialization=True)
+        (Path(staging) / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
+        (Path(staging) / "training.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+        for name in ("model.safetensors", "tokenizer.json", "training.json"):
+            os.replace(Path(staging) / name, out / name)
 
 
 def _parse(key: str, text: str):
