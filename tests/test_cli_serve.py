@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -83,13 +84,15 @@ def test_ctrl_c_while_starting_stops_the_half_started_server_and_exits_130():
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         stderr = _collect(process.stderr)
-        starting = _wait_for_line(stderr, "[nanokit] Starting vLLM on", timeout=120)
-        base = starting.split(" on ", 1)[1].split()[0].rstrip(":")
-        time.sleep(3)  # let the guard spawn vLLM, so there is a real tree to clean up
+        # "Starting vLLM on URL: 0 s" is printed once the guard process is spawned and the wait for health begins.
+        starting = _wait_for_line(stderr, "/v1: ", timeout=120)
+        base = starting.split(" on ", 1)[1].split("/v1: ", 1)[0]
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", base), starting
+        time.sleep(3)  # let the guard spawn vLLM too, so there is a real tree to clean up
         tree = psutil.Process(process.pid).children(recursive=True)
         assert process.poll() is None and tree, "nanokit serve should still be starting, with vLLM spawned"
         with pytest.raises(httpx.HTTPError):  # not yet serving: this really interrupts a start
-            httpx.get(f"{base.removesuffix('/v1')}/health", timeout=1).raise_for_status()
+            httpx.get(f"{base}/health", timeout=1).raise_for_status()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 130
         _wait_for_line(stderr, "interrupted while starting", timeout=10)
