@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
 from nanokit.errors import ConfigError
-from nanokit.tiny.train import TrainConfig, assistant_loss, train
+from nanokit.tiny.train import WEIGHTS_DIR, TrainConfig, assistant_loss, train
 
 torch = pytest.importorskip("torch")
 
@@ -55,8 +56,6 @@ def test_a_later_stage_starts_from_its_checkpoint(tmp_path):
 
 
 def test_an_interrupted_save_leaves_the_previous_checkpoint_whole(tmp_path, monkeypatch):
-    from pathlib import Path
-
     train(SMALL, tmp_path / "out", progress=False)
     before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
     real_write = Path.write_text
@@ -88,14 +87,10 @@ def test_asking_for_cuda_without_a_gpu_is_refused_before_any_work(tmp_path):
 
 def test_the_defaults_are_the_shipped_weights_recipe():
     """`nanokit tiny train` with no options must reproduce the shipped weights' recipe, not drift from it."""
-    from dataclasses import asdict
-
-    from nanokit.tiny.train import WEIGHTS_DIR
-
     shipped = json.loads((WEIGHTS_DIR / "training.json").read_text())
     assert "init" not in shipped, "the shipped weights should come from one stage, reproducible by one command"
     # How the run was executed, not what it learnt: the device, data-preparation processes, snapshots.
     how = {"device", "threads", "encode_workers", "save_every"}
-    defaults = {k: v for k, v in asdict(TrainConfig()).items() if k not in how}
+    defaults = {k: v for k, v in dataclasses.asdict(TrainConfig()).items() if k not in how}
     assert defaults == {k: v for k, v in shipped["config"].items() if k not in how}
     assert shipped["steps_done"] == shipped["config"]["steps"]
