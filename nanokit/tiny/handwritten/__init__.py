@@ -1,0 +1,24 @@
+"""The hand-written evaluation set for the embedded model: conversations written by hand, never trained on.
+
+`load_cases()` returns the validated cases; `arguments_match()` decides whether a model's call arguments count
+as exactly right. README.md in this folder states the rule that keeps the set honest, the format and the counts.
+"""
+
+from nanokit.tiny.handwritten.loader import (
+    KINDS,
+    HandwrittenCase,
+    HandwrittenCaseError,
+    load_cases,
+    parse_cases,
+)
+from nanokit.tiny.handwritten.matching import arguments_match, values_equal
+
+__all__ = [
+    "KINDS",
+    "HandwrittenCase",
+    "HandwrittenCaseError",
+    "arguments_match",
+    "load_cases",
+    "parse_cases",
+    "values_equal",
+]
