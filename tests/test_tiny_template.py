@@ -392,6 +392,14 @@ def test_a_turn_whose_reasoning_does_not_match_the_mode_is_no_completion_of_the_
 
 # --- vLLM renders the same (a real server) -----------------------------------------------------------------
 
+def vllm_render(server, tokenizer, **body) -> str:
+    """The prompt vLLM builds for a chat request, from its /tokenize endpoint."""
+    response = httpx.post(f"{server.root_url}/tokenize", timeout=60,
+                          json={"model": server.model_name, "add_generation_prompt": True, **body})
+    response.raise_for_status()
+    return tokenizer.decode(response.json()["tokens"], skip_special_tokens=False)
+
+
 @pytest.mark.integration
 def test_vllm_renders_a_tool_loop_as_written(server, tokenizer):
     """What vLLM hands the model: `reasoning` copied to `reasoning_content`, JSON arguments parsed, and
@@ -413,11 +421,7 @@ def test_vllm_renders_a_tool_loop_as_written(server, tokenizer):
             {"id": "call_2", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'}}]},
         {"role": "tool", "tool_call_id": "call_2", "content": "25 C"},
     ]
-    response = httpx.post(f"{server.root_url}/tokenize", timeout=60, json={
-        "model": server.model_name, "messages": messages, "tools": tools, "add_generation_prompt": True})
-    response.raise_for_status()
-    rendered = tokenizer.decode(response.json()["tokens"], skip_special_tokens=False)
-    assert rendered == (
+    assert vllm_render(server, tokenizer, messages=messages, tools=tools) == (
         "<|im_start|>system\n" + TOOLS_HEAD
         + "\n<function>\n<name>get_weather</name>\n<description>Weather now.</description>\n<parameters>"
         "\n<parameter>\n<name>city</name>\n<type>string</type>\n</parameter>"
@@ -431,4 +435,16 @@ def test_vllm_renders_a_tool_loop_as_written(server, tokenizer):
         "<|im_start|>assistant\n<think></think>Now Rome.\n" + weather_xml("Rome")
         + "<|im_end|>\n<|im_start|>user\n<tool_response>\n25 C\n</tool_response>\n<|im_end|>\n"
         "<|im_start|>assistant\n<think>\n"
+    )
+
+
+@pytest.mark.integration
+def test_vllm_passes_both_template_options(server, tokenizer):
+    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "reasoning": "They greet me.", "content": "Hello!"},
+                {"role": "user", "content": "Bye"}]
+    rendered = vllm_render(server, tokenizer, messages=messages,
+                           chat_template_kwargs={"enable_thinking": False, "truncate_history_thinking": False})
+    assert rendered == SYSTEM_EMPTY + (
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\nThey greet me.\n</think>\nHello!<|im_end|>\n"
+        "<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n<think></think>"
     )
