@@ -20,7 +20,7 @@ from nanokit.errors import (
 from nanokit.launch import LaunchSpec, render_shell
 from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCall, ToolCallDelta, parse_completion
 from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
-from nanokit.server import Endpoint, ServerState, VLLMServer, attach
+from nanokit.server import Endpoint, ServerState, VLLMServer, attach, free_port
 from nanokit.tools import (
     EXAMPLE_TOOLS,
     Tool,
@@ -67,6 +67,7 @@ __all__ = [
     "custom_gpu",
     "diagnose",
     "ensure_local",
+    "free_port",
     "get_gpu",
     "get_variant",
     "get_weather",

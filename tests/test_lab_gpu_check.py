@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from nanokit.bench.gpu_check import build_spec, make_server, parse_args, sweep_point
-from nanokit.bench.sweep_svg import sweep_svg
-from nanokit.bench.vllm_log import StartupFigures, compare_plan, flag_warnings, parse_startup_log, worst_error
+from nanokit.lab.gpu_check import build_spec, make_server, parse_args, sweep_point
+from nanokit.lab.sweep_svg import sweep_svg
+from nanokit.lab.vllm_log import StartupFigures, compare_plan, flag_warnings, parse_startup_log, worst_error
 from nanokit.planner import plan_launch
 
 # Lines as vLLM 0.26.0 printed them on an H200 (FACTS.md), with the prefixes its loggers add.
@@ -148,7 +148,7 @@ def _planner(kv, context, error):
 
 
 def test_merge_pools_bench_rounds_and_keeps_newest_planner_and_sweep():
-    from nanokit.bench.gpu_check import merge_results
+    from nanokit.lab.gpu_check import merge_results
 
     old = _call("day1", planner=[_planner("auto", 4096, 0.5), _planner("fp8", 4096, 0.3)],
                 bench=[_bench(64, [("vllm", 100.0), ("nanokit", 130.0)])], sweep=[{"concurrency": 1}])
@@ -172,7 +172,7 @@ def test_merge_pools_bench_rounds_and_keeps_newest_planner_and_sweep():
 
 
 def test_merge_refuses_different_workloads_at_one_concurrency():
-    from nanokit.bench.gpu_check import merge_results
+    from nanokit.lab.gpu_check import merge_results
 
     with pytest.raises(ValueError, match="merge only the same workload"):
         merge_results([_call("a", bench=[_bench(64, [("vllm", 1.0), ("nanokit", 1.0)])]),
@@ -180,7 +180,7 @@ def test_merge_refuses_different_workloads_at_one_concurrency():
 
 
 def test_merge_cli_takes_only_named_sections(tmp_path, capsys):
-    from nanokit.bench.gpu_check import main
+    from nanokit.lab.gpu_check import main
 
     old = tmp_path / "old.json"
     old.write_text(json.dumps(_call("day1", planner=[_planner("fp8", 32768, 0.2)],
