@@ -5,9 +5,9 @@ public names (each with an `__all__`): `nanokit.tiny` (the embedded model), `nan
 generation and metrics) and `nanokit.agents` (LangGraph agents; imported on demand, it pulls in LangGraph).
 """
 
-from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant
+from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant, local_gpus
 from nanokit.chat import ChatResult, Done, SamplingPreset, chat, stream_chat
-from nanokit.doctor import Finding, diagnose
+from nanokit.doctor import Finding, diagnose, launch_problem
 from nanokit.errors import (
     ConfigError,
     ModelNotFoundError,
@@ -71,6 +71,8 @@ __all__ = [
     "get_gpu",
     "get_variant",
     "get_weather",
+    "launch_problem",
+    "local_gpus",
     "parse_completion",
     "plan_launch",
     "plan_memory",
