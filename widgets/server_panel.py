@@ -13,10 +13,6 @@ import ipywidgets as W
 
 from nanokit import Endpoint, LaunchSpec, NanokitError, ServerState, StartCancelled, VLLMServer, attach
 
-# Jupyter kernels export FORCE_COLOR=1, so vLLM would paint its log with ANSI codes that the log view shows raw;
-# NO_COLOR wins over FORCE_COLOR in vLLM's logger.
-PLAIN_LOG_ENV = {"NO_COLOR": "1"}
-
 _STATUS_STYLE = {
     "new": ("#6b7280", "not started"),
     "starting": ("#b45309", "starting…"),
@@ -32,11 +28,11 @@ class ServerPanel(W.VBox):
 
     `panel.endpoint` is whatever the rest of the app should talk to (a VLLMServer or an attached Endpoint);
     `on_change(callback)` tells other views when it changes. Without `server` the panel serves the embedded
-    model, its log uncoloured.
+    model.
     """
 
     def __init__(self, server: VLLMServer | None = None, *, log_lines: int = 40, start_timeout: float = 600) -> None:
-        self.server = server or VLLMServer(env=PLAIN_LOG_ENV)
+        self.server = server or VLLMServer()
         self.endpoint: Endpoint | None = None
         self.start_timeout = start_timeout
         self._log_lines = log_lines
@@ -117,8 +113,7 @@ class ServerPanel(W.VBox):
         if self._unfollow is not None:  # the log view follows the server it was started with
             self._unfollow()
             self._unfollow = None
-        kwargs = spec.vllm_server_kwargs()
-        self.server = VLLMServer(**{**kwargs, "env": {**PLAIN_LOG_ENV, **(kwargs["env"] or {})}})
+        self.server = VLLMServer(**spec.vllm_server_kwargs())
         self.start(background=True)
         return True
 
