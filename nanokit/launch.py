@@ -16,6 +16,8 @@ Version-aware names (engine_version=None means the newest release we know):
 - SGLang reasoning parser: `nano_v3`, later renamed `nemotron_3` (cut-off assumed at 0.5.9); only TP=1 worked for
   this model before 0.5.7 (the doctor checks it).
 - TRT-LLM: `nano-v3` in every version.
+
+Sources and dates for all of these: nanokit/REFERENCE.md, 'Engine flags and parser names'.
 """
 
 from __future__ import annotations

