@@ -214,9 +214,9 @@ def report(records: Sequence[CaseRecord], *, show_failures: int = 0, markdown: b
     rates = score(records)
     replies = [reply for r in records for reply in r.replies]
     truncated = sum(reply.finish_reason == "length" for reply in replies)
-    longest = max((reply.completion_tokens for reply in replies), default=0)
+    longest = max((reply.completion_tokens for reply in replies if reply.finish_reason != "length"), default=0)
     summary = (f"\n{len(records)} cases, {len(replies)} replies; {truncated} stopped at max_tokens={MAX_TOKENS}; "
-               f"longest reply {longest} tokens")
+               f"the longest that ended by itself took {longest} tokens")
     parts = [format_markdown(rates) if markdown else format_table(rates), summary]
     failing = [r for r in records if failed_metrics(r)]
     if show_failures:
