@@ -12,10 +12,23 @@ The model writes `reasoning </think> answer`, where the answer may hold Qwen3-Co
 
 `CompletionParser` is a small state machine (REASONING -> CONTENT <-> TOOL) fed text in chunks that may
 split a tag anywhere: a chunk ending in a possible tag prefix (`</thi`) is held back until the next chunk
-decides it. It follows vLLM's `nemotron_v3` + `qwen3_coder` parsers where they agree with the model card:
-a `<tool_call>` inside the reasoning ends the reasoning (the tool call is not lost in it), stray think
-tags in the answer are dropped, leading and trailing whitespace of reasoning and answer is not emitted,
-and an unfinished tool call at the end is still reported with the arguments seen so far.
+decides it, and a tool-call block is read by its structure (`nanokit.tool_call_xml`), so a close marker
+quoted inside a value does not end the call. Feeding any split of a text gives the whole-text result.
+
+Rules, checked case by case against vLLM's `nemotron_v3` + `qwen3_coder` parsers in
+`nanokit.lab.parser_conformance` (the differences and their reasons are listed there):
+
+- Leading and trailing whitespace of reasoning and answer is not emitted; think tags and ChatML turn
+  markers in the answer are dropped.
+- A `<tool_call>` before `</think>` ends the reasoning and is a call (the problem
+  users have met with some servers, a call "stuck in reasoning", does not happen here); text after it
+  is answer, and a later `</think>` is dropped as a stray tag. vLLM's parsers also end the reasoning
+  at the call.
+- Text after the last call, and between calls, is answer (vLLM's whole-text parse drops it).
+- An unfinished call at the end is reported with the arguments seen so far; an unfinished
+  `<function=NAME` is no call.
+- Arguments are coerced to the request's tool schemas by `nanokit.schema`; what could not be, and a
+  tool the request did not declare, is said in `ToolCall.notes` (the call is kept either way).
 
 It also accepts text a server has already split (`feed_reasoning`, `feed_content`), so the same rules
 apply whether or not the server runs parsers, and with thinking off everything is answer: this corrects
@@ -34,11 +47,9 @@ from typing import Any
 # CoercedArguments and coerce_arguments live in nanokit.schema; still importable from here for the
 # modules that imported them from parsing before.
 from nanokit.schema import CoercedArguments, coerce_arguments, tool_parameters  # noqa: F401
-from nanokit.tool_call_xml import ScannedBlock, scan_block
+from nanokit.tool_call_xml import FUNCTION_START, TOOL_START, ScannedBlock, scan_block
 
 THINK_START, THINK_END = "<think>", "</think>"
-TOOL_START, TOOL_END = "<tool_call>", "</tool_call>"
-FUNCTION_START, FUNCTION_END = "<function=", "</function>"
 # Dropped wherever they appear, like vLLM's parser engine drops the tokenizer's named special tokens
 # (bos, eos, unk, pad) and the ChatML turn markers.
 TURN_MARKERS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>", "<s>", "</s>", "<unk>", "<pad>")

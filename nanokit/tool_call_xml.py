@@ -18,8 +18,8 @@ only counts where the structure allows what follows it:
 - a `<parameter=` at the start of a line also ends the value before it (vLLM's and SGLang's parsers
   accept a missing `</parameter>` this way).
 
-vLLM 0.32's `qwen3_coder` parser ends a value at the first `</parameter>` and a block at the first
-`</tool_call>`, so a value that quotes one is cut there and the rest leaks into the answer.
+vLLM 0.32's `qwen3_coder` parser ends a value at any `<parameter=` and a call at the first
+`</function>`, so a value that quotes them is cut there (nanokit.lab.parser_conformance shows it).
 
 Where the output stops (a length limit), a half-written close marker (`</parame`) is dropped from the
 value, a call whose `<function=NAME>` header is unfinished is no call, and a call with a finished
