@@ -194,6 +194,7 @@ class CompletionParser:
         self._state = _REASONING if thinking else _CONTENT
         self._pending = ""
         self._block = ""
+        self._memo: dict[int, int] = {}  # for scan_block: how far the open block's values are read
         self._bare_function = False
         self._reasoning, self._content = _Trimmed(), _Trimmed()
         self._calls: list[ToolCall] = []
@@ -209,7 +210,7 @@ class CompletionParser:
         while buffer:
             if self._state == _TOOL:
                 self._block, buffer = self._block + buffer, ""
-                scanned = scan_block(self._block, final=False, bare=self._bare_function)
+                scanned = scan_block(self._block, final=False, bare=self._bare_function, memo=self._memo)
                 events += self._announce_names(scanned)
                 if scanned.end is None:
                     break
@@ -245,7 +246,7 @@ class CompletionParser:
         self._finished = True
         events: list[ParseEvent] = []
         while self._state == _TOOL:  # the end of the output decides what the open block still held back
-            scanned = scan_block(self._block, final=True, bare=self._bare_function)
+            scanned = scan_block(self._block, final=True, bare=self._bare_function, memo=self._memo)
             rest = self._block[scanned.end:] if scanned.end is not None else ""
             events += self._announce_names(scanned) + self._close_block(scanned) + self.feed(rest)
         events += self._emit(self._pending)
@@ -321,7 +322,7 @@ class CompletionParser:
             call = dataclasses.replace(call, id=self._block_ids[offset])
             events.append(ToolCallDelta(len(self._calls), arguments=call.arguments_json))
             self._calls.append(call)
-        self._state, self._block, self._block_ids = _CONTENT, "", []
+        self._state, self._block, self._block_ids, self._memo = _CONTENT, "", [], {}
         return events
 
 

@@ -7,9 +7,10 @@ answer is checked, and tests/test_parser_conformance.py checks that the differen
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from nanokit.lab.parser_cases import CASES, ParserCase
@@ -120,3 +121,28 @@ def test_a_block_waits_for_what_decides_a_close_marker():
     parser.feed(" twice\n</parameter>\n</function>\n</tool_call>\nok")
     assert parser.tool_calls[0].arguments == {"content": "say </tool_call> twice"}
     assert parser.finish() == [] and parser.result().content == "ok"
+
+
+MARKUP = st.sampled_from(["</tool_call>", "</parameter>", "</function>", "<tool_call>", "<function=x>",
+                          "<parameter=y>", "</think>", "<think>", "</", "<", ">", "\n", " ", "=", "a", "é", "{'k': 1}"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(MARKUP, max_size=12), cut=st.integers(min_value=0))
+def test_a_string_value_comes_back_as_written_unless_a_marker_in_it_could_close_it(pieces, cut):
+    value = "".join(pieces)
+    # Where a quoted marker is followed by more markup, the text is ambiguous to any reader: left out.
+    assume(not re.search(r"(</parameter>|</function>|</tool_call>)\s*(<|$)", value))
+    assume("\n<parameter=" not in "\n" + value)
+    text = "x\n</think>\n" + f"<tool_call>\n<function=write_file>\n<parameter=content>\n{value}\n</parameter>\n" \
+        "</function>\n</tool_call>\nafter"
+    tools = BY_ID["single-call"].tools
+    whole = parse_completion(text, tools=tools)
+    assert [c.arguments for c in whole.tool_calls] == [{"content": value}]
+    assert whole.content == "after"
+    parser = CompletionParser(tools=tools)
+    cut %= len(text) + 1
+    parser.feed(text[:cut])
+    parser.feed(text[cut:])
+    parser.finish()
+    assert parser.result() == whole
