@@ -25,6 +25,8 @@ Rules, checked case by case against vLLM's `nemotron_v3` + `qwen3_coder` parsers
   is answer, and a later `</think>` is dropped as a stray tag. vLLM's parsers also end the reasoning
   at the call.
 - Text after the last call, and between calls, is answer (vLLM's whole-text parse drops it).
+- A `<tool_call>` that no `<function=` follows is text about the format, not a call: it goes back to
+  the reasoning or answer it was written in (held until the block's end or the output's decides it).
 - An unfinished call at the end is reported with the arguments seen so far; an unfinished
   `<function=NAME` is no call.
 - Arguments are coerced to the request's tool schemas by `nanokit.schema`; what could not be, and a
@@ -47,7 +49,7 @@ from typing import Any
 # CoercedArguments and coerce_arguments live in nanokit.schema; still importable from here for the
 # modules that imported them from parsing before.
 from nanokit.schema import CoercedArguments, coerce_arguments, tool_parameters  # noqa: F401
-from nanokit.tool_call_xml import FUNCTION_START, TOOL_START, ScannedBlock, scan_block
+from nanokit.tool_call_xml import FUNCTION_START, TOOL_END, TOOL_START, ScannedBlock, scan_block
 
 THINK_START, THINK_END = "<think>", "</think>"
 # Dropped wherever they appear, like vLLM's parser engine drops the tokenizer's named special tokens
@@ -196,6 +198,7 @@ class CompletionParser:
         self._block = ""
         self._memo: dict[int, int] = {}  # for scan_block: how far the open block's values are read
         self._bare_function = False
+        self._came_from = _CONTENT  # the state a tool block was opened in
         self._reasoning, self._content = _Trimmed(), _Trimmed()
         self._calls: list[ToolCall] = []
         self._block_ids: list[str] = []  # ids of the open block's calls whose names were streamed
@@ -214,8 +217,8 @@ class CompletionParser:
                 events += self._announce_names(scanned)
                 if scanned.end is None:
                     break
-                buffer = self._block[scanned.end:]
-                events += self._close_block(scanned)
+                more, buffer = self._end_block(scanned)
+                events += more
                 continue
             tags = _TAGS[self._state]
             hits = [(buffer.find(tag), tag) for tag in tags if tag in buffer]
@@ -246,9 +249,9 @@ class CompletionParser:
         self._finished = True
         events: list[ParseEvent] = []
         while self._state == _TOOL:  # the end of the output decides what the open block still held back
-            scanned = scan_block(self._block, final=True, bare=self._bare_function, memo=self._memo)
-            rest = self._block[scanned.end:] if scanned.end is not None else ""
-            events += self._announce_names(scanned) + self._close_block(scanned) + self.feed(rest)
+            more, rest = self._end_block(scan_block(self._block, final=True, bare=self._bare_function,
+                                                    memo=self._memo))
+            events += more + self.feed(rest)
         events += self._emit(self._pending)
         self._pending = ""
         return events
@@ -291,20 +294,34 @@ class CompletionParser:
             return []
         if self._state == _REASONING:
             self._state = _CONTENT
-            return self._open_block(bare=False) if tag == TOOL_START else []
+            return self._open_block(bare=False, came_from=_REASONING) if tag == TOOL_START else []
         if self._state == _CONTENT:
             if tag == TOOL_START:
-                return self._open_block(bare=False)
+                return self._open_block(bare=False, came_from=_CONTENT)
             if tag == FUNCTION_START:
-                events = self._open_block(bare=True)
+                events = self._open_block(bare=True, came_from=_CONTENT)
                 self._block = FUNCTION_START
                 return events
             return []  # a stray </think> in the answer
         return []
 
-    def _open_block(self, *, bare: bool) -> list[ParseEvent]:
+    def _open_block(self, *, bare: bool, came_from: str) -> list[ParseEvent]:
         self._state, self._block, self._bare_function, self._block_ids = _TOOL, "", bare, []
+        self._came_from = came_from
         return []
+
+    def _end_block(self, scanned: ScannedBlock) -> tuple[list[ParseEvent], str]:
+        """Close the open block; returns its events and the text to read next."""
+        end = scanned.end if scanned.end is not None else len(self._block)
+        block, rest = self._block[:end], self._block[end:]
+        prose = not self._bare_function and FUNCTION_START not in block and not any(c.name for c in scanned.calls)
+        events = self._announce_names(scanned) + self._close_block(scanned)
+        if prose:
+            # A <tool_call> that no function follows was the model writing about the format (vLLM
+            # swallows the rest of the output then): its text goes back where it was written.
+            self._state = self._came_from
+            rest = block.removesuffix(TOOL_END) + rest
+        return events, rest
 
     def _announce_names(self, scanned: ScannedBlock) -> list[ParseEvent]:
         """Stream each call's id and name as soon as its `<function=NAME>` header is complete."""

@@ -159,6 +159,13 @@ _REASONING_AND_CALLS = [
                f"Look it up.\n{PARIS}\nWaiting.\n</think>\n\nDone.", "Look it up.", "Waiting.\n\n\nDone.",
                (("get_weather", {"city": "Paris"}),),
                vllm='The whole-text parse drops the text after the call (streaming keeps it).'),
+    ParserCase("tool-call-token-in-reasoning-prose", "call inside reasoning",
+               "I will answer with a <tool_call> block if needed.\n</think>\n\nNo tool needed: 4.",
+               "I will answer with a  block if needed.", "No tool needed: 4.",
+               vllm="Takes the <tool_call> as the start of a call and swallows the rest of the output, answer "
+                    "included; no function follows it, so nanokit reads it as the text it is."),
+    ParserCase("empty-tool-call-block", "tool calls", "E.\n</think>\n\n<tool_call>\n</tool_call>\nNo call after all.",
+               "E.", "No call after all."),
     ParserCase("thinking-off-call", "thinking off", f"Checking.\n{PARIS}", content="Checking.",
                calls=(("get_weather", {"city": "Paris"}),), thinking=False),
 ]
