@@ -126,13 +126,17 @@ def _describe(schema: Mapping[str, Any], root: Mapping[str, Any]) -> str:
 def _literal(text: str) -> Any:
     """JSON text, else a Python literal (`{'a': 1}`, `[True, None]`); raises _Unconvertible."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse)  # NaN and Infinity are no JSON values
     except (ValueError, RecursionError):
         pass
     try:
         return _jsonable(ast.literal_eval(text.strip()))
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:
         raise _Unconvertible from error
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(name)
 
 
 def _jsonable(value: Any) -> Any:

@@ -56,6 +56,7 @@ def test_values_take_the_type_the_schema_asks_for(value, schema, expected):
     ("maybe", OPTIONAL_INT, "should be an integer or null"),
     ("Paris", {"type": "array"}, "should be a JSON array"),
     ("{1, 2}", {"type": "array"}, "should be a JSON array"),  # a Python set is no JSON value
+    ("[NaN]", {"type": "array"}, "should be a JSON array"),
     ("__import__('os')", {"type": "object"}, "should be a JSON object"),  # literal_eval runs nothing
     ("4", {"enum": [1, 2, 3]}, "should be one of 1, 2, 3"),
     ("true", {"enum": [1, 0]}, "should be one of 1, 0"),  # True == 1 in Python, not in JSON
@@ -118,3 +119,10 @@ def test_coercion_never_raises_and_a_refusal_keeps_the_value(value, schema):
     coerced, problem = coerce_value(value, schema)
     if problem is not None:
         assert coerced is value and isinstance(problem, str) and problem
+
+
+def test_parsing_still_offers_the_coercion_it_used_to_hold():
+    import nanokit.parsing
+
+    assert nanokit.parsing.coerce_arguments is coerce_arguments
+    assert nanokit.parsing.CoercedArguments is CoercedArguments

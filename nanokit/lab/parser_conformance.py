@@ -29,8 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from nanokit import parse_completion
 from nanokit.lab.parser_cases import CASES, ParserCase
-from nanokit.parsing import parse_completion
 
 __all__ = ["RESULTS_FILE", "Split", "compare", "load_results", "main", "markdown_table", "run_nanokit",
            "run_vllm_parsers"]
