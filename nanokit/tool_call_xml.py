@@ -53,7 +53,6 @@ class ScannedBlock:
 
     calls: list[ScannedCall]
     end: int | None = None
-    decided: bool = True  # False: the scan stopped at a marker the next text will decide
 
 
 class _Undecided(Exception):
@@ -89,6 +88,11 @@ class _Scanner:
         return self.token_at(self.skip_ws(at), (*tokens, *TURN_MARKERS)) is not None
 
     def earliest(self, at: int, tokens: tuple[str, ...]) -> tuple[int, str] | None:
+        """The first of `tokens` at or after `at`; text before it (stray words) is skipped."""
+        start = self.skip_ws(at)
+        for token in tokens:  # the usual case, markup right after whitespace: no search through the rest
+            if self.text.startswith(token, start):
+                return start, token
         hits = [(self.text.find(token, at), token) for token in tokens]
         hits = [hit for hit in hits if hit[0] >= 0]
         return min(hits) if hits else None
@@ -184,12 +188,12 @@ def scan_block(text: str, *, final: bool, bare: bool = False, memo: dict[int, in
     """Read the text after `<tool_call>` (or from a bare `<function=`, with `bare=True`).
 
     With `final=False` the text may still grow: the scan stops before the first marker whose meaning
-    the next text decides, reporting the calls whose headers it has read (`decided=False`). A stream
+    the next text decides, reporting the calls whose headers it has read so far. A stream
     passes the same `memo` for every scan of one growing block, so a long value is not read again
-    from its start each time (a 20 KB HTML value fed 4 characters at a time took 20 s without it).
+    from its start each time (a 20 KB HTML value fed 4 characters at a time: 20 s without, 0.15 s with).
     """
     scanner = _Scanner(text, final=final, bare=bare, memo=memo if memo is not None else {})
     try:
         return scanner.block()
     except _Undecided:
-        return ScannedBlock(scanner.calls, None, decided=False)
+        return ScannedBlock(scanner.calls)
