@@ -33,7 +33,9 @@ def test_the_results_file_holds_every_case_and_nanokit_s_current_answers():
     for row in results["rows"]:
         ours = run_nanokit(BY_ID[row["id"]])
         assert Split(**{**row["nanokit"], "calls": tuple(map(tuple, row["nanokit"]["calls"]))}) == ours, row["id"]
-        assert row["why"] == ("" if row["whole_agrees"] and row["streamed_agrees"] else BY_ID[row["id"]].vllm)
+        agrees = row["whole_agrees"] and row["streamed_agrees"]
+        assert row["why"] == ("" if agrees else BY_ID[row["id"]].vllm), row["id"]
+        assert bool(BY_ID[row["id"]].vllm) != agrees, f"{row['id']}: the case's vllm note does not match the matrix"
 
 
 def test_splits_agree_up_to_surrounding_whitespace_only():
