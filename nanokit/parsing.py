@@ -12,10 +12,25 @@ The model writes `reasoning </think> answer`, where the answer may hold Qwen3-Co
 
 `CompletionParser` is a small state machine (REASONING -> CONTENT <-> TOOL) fed text in chunks that may
 split a tag anywhere: a chunk ending in a possible tag prefix (`</thi`) is held back until the next chunk
-decides it. It follows vLLM's `nemotron_v3` + `qwen3_coder` parsers where they agree with the model card:
-a `<tool_call>` inside the reasoning ends the reasoning (the tool call is not lost in it), stray think
-tags in the answer are dropped, leading and trailing whitespace of reasoning and answer is not emitted,
-and an unfinished tool call at the end is still reported with the arguments seen so far.
+decides it, and a tool-call block is read by its structure (`nanokit.tool_call_xml`), so a close marker
+quoted inside a value does not end the call. Feeding any split of a text gives the whole-text result.
+
+Rules, checked case by case against vLLM's `nemotron_v3` + `qwen3_coder` parsers in
+`nanokit.lab.parser_conformance` (the differences and their reasons are listed there):
+
+- Leading and trailing whitespace of reasoning and answer is not emitted; think tags and ChatML turn
+  markers in the answer are dropped.
+- A `<tool_call>` before `</think>` ends the reasoning and is a call (the problem
+  users have met with some servers, a call "stuck in reasoning", does not happen here); text after it
+  is answer, and a later `</think>` is dropped as a stray tag. vLLM's parsers also end the reasoning
+  at the call.
+- Text after the last call, and between calls, is answer (vLLM's whole-text parse drops it).
+- A `<tool_call>` that no `<function=` follows is text about the format, not a call: it goes back to
+  the reasoning or answer it was written in (held until the block's end or the output's decides it).
+- An unfinished call at the end is reported with the arguments seen so far; an unfinished
+  `<function=NAME` is no call.
+- Arguments are coerced to the request's tool schemas by `nanokit.schema`; what could not be, and a
+  tool the request did not declare, is said in `ToolCall.notes` (the call is kept either way).
 
 It also accepts text a server has already split (`feed_reasoning`, `feed_content`), so the same rules
 apply whether or not the server runs parsers, and with thinking off everything is answer: this corrects
@@ -26,23 +41,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# CoercedArguments and coerce_arguments live in nanokit.schema; still importable from here for the
+# modules that imported them from parsing before.
+from nanokit.schema import CoercedArguments, coerce_arguments, tool_parameters  # noqa: F401
+from nanokit.tool_call_xml import FUNCTION_START, TOOL_END, TOOL_START, ScannedBlock, scan_block
+
 THINK_START, THINK_END = "<think>", "</think>"
-TOOL_START, TOOL_END = "<tool_call>", "</tool_call>"
-FUNCTION_START, FUNCTION_END = "<function=", "</function>"
 # Dropped wherever they appear, like vLLM's parser engine drops the tokenizer's named special tokens
 # (bos, eos, unk, pad) and the ChatML turn markers.
 TURN_MARKERS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>", "<s>", "</s>", "<unk>", "<pad>")
 
-_FUNCTION_RE = re.compile(r"<function=([^>\n]*)>(.*?)(?:</function>|(?=<function=)|$)", re.DOTALL)
-_HEADER_RE = re.compile(r"<function=([^>\n]*)>")
-_PARAMETER_RE = re.compile(r"<parameter=([^>\n]*)>(.*?)(?:</parameter>|(?=<parameter=)|$)", re.DOTALL)
 
 
 # --- what the parser produces ---------------------------------------------------------------------
@@ -55,6 +68,8 @@ class ToolCall:
     name: str
     arguments: dict[str, Any]
     id: str = field(default_factory=lambda: f"call_{uuid.uuid4().hex[:24]}", compare=False)
+    # What the parser could not make fit: an unknown tool, arguments that stayed text (nanokit.schema).
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def arguments_json(self) -> str:
@@ -96,137 +111,28 @@ class ParsedCompletion:
     tool_calls: tuple[ToolCall, ...] = ()
 
 
-# --- argument coercion ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CoercedArguments:
-    values: dict[str, Any]
-    problems: tuple[str, ...] = ()
-
-
-def _to_integer(value: Any) -> int:
-    if isinstance(value, bool):
-        raise TypeError
-    if isinstance(value, str):
-        value = float(value) if re.fullmatch(r"\s*[+-]?\d+\.0*\s*", value) else int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int):
-        raise TypeError
-    return value
-
-
-def _to_number(value: Any) -> int | float:
-    if isinstance(value, bool):
-        raise TypeError
-    if isinstance(value, str):
-        text = value.strip()
-        value = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
-    if not isinstance(value, int | float):
-        raise TypeError
-    if not math.isfinite(value):
-        raise ValueError
-    return value
-
-
-def _to_boolean(value: Any) -> bool:
-    # Models copy Python's `True`/`False` from rendered history; JSON wants true/false.
-    if isinstance(value, str) and value.strip().lower() in ("true", "1", "false", "0"):
-        return value.strip().lower() in ("true", "1")
-    if not isinstance(value, bool):
-        raise TypeError
-    return value
-
-
-def _to_json(kind: str, value: Any) -> Any:
-    if isinstance(value, str):
-        value = json.loads(value)
-    if not isinstance(value, list if kind == "array" else dict):
-        raise TypeError
-    return value
-
-
-_CONVERTERS = {"integer": _to_integer, "number": _to_number, "boolean": _to_boolean}
-_EXPECTED = {"integer": "an integer", "number": "a number", "boolean": "true or false",
-             "array": "a JSON array", "object": "a JSON object", "string": "a string"}
-
-
-def _coerce_one(value: Any, schema: Mapping[str, Any]) -> tuple[Any, str | None]:
-    kind = schema.get("type")
-    try:
-        if kind in _CONVERTERS:
-            value = _CONVERTERS[kind](value)
-        elif kind in ("array", "object"):
-            value = _to_json(kind, value)
-        elif kind == "string" and not isinstance(value, str):
-            value = json.dumps(value) if isinstance(value, list | dict) else str(value)
-    except (ValueError, TypeError, OverflowError):
-        return value, f"should be {_EXPECTED[kind]}"
-    if kind == "array" and isinstance(schema.get("items"), Mapping):
-        items = [_coerce_one(item, schema["items"]) for item in value]
-        problem = next((p for _, p in items if p), None)
-        if problem:
-            return value, f"has an item that {problem}"
-        value = [item for item, _ in items]
-    if "enum" in schema and value not in schema["enum"]:
-        return value, f"should be one of {', '.join(map(repr, schema['enum']))}"
-    return value, None
-
-
-def coerce_arguments(arguments: Mapping[str, Any], parameters: Mapping[str, Any] | None) -> CoercedArguments:
-    """Arguments converted to the types in a JSON-schema `parameters` object, with what could not be.
-
-    `"15"` becomes 15 for an integer, `"True"` becomes true for a boolean; values that cannot be
-    converted are kept as they came and named in `problems`, one sentence each, so a tool loop can
-    tell the model what to fix instead of crashing.
-    """
-    if not parameters:
-        return CoercedArguments(dict(arguments))
-    properties = parameters.get("properties", {})
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for name, value in arguments.items():
-        if name not in properties:
-            problems.append(f"Argument {name!r} is not a parameter of this tool.")
-            values[name] = value
-            continue
-        values[name], problem = _coerce_one(value, properties[name])
-        if problem:
-            problems.append(f"Argument {name!r} {problem}; got {value!r}.")
-    for name in parameters.get("required", []):
-        if name not in values:
-            problems.append(f"Argument {name!r} is required but missing.")
-    return CoercedArguments(values, tuple(problems))
-
-
-def _parameters_by_tool(tools: Iterable[Mapping[str, Any]] | None) -> dict[str, Mapping[str, Any]]:
-    found = {}
-    for tool in tools or ():
-        function = tool.get("function", tool)
-        found[function["name"]] = function.get("parameters", {})
-    return found
-
-
 # --- Qwen3-Coder XML ------------------------------------------------------------------------------
 
 
-def _trim_template_newlines(value: str) -> str:
-    """The template puts the value on its own line: drop one newline on each side, as vLLM does."""
-    return value.removeprefix("\n").removesuffix("\n")
-
-
-def parse_tool_calls(block: str, tools: Iterable[Mapping[str, Any]] | None = None) -> list[ToolCall]:
-    """The calls in the text of one `<tool_call>` block (complete or cut off), coerced to `tools`."""
-    schemas = _parameters_by_tool(tools)
+def _to_calls(scanned: ScannedBlock, schemas: Mapping[str, Mapping[str, Any]] | None) -> list[ToolCall]:
     calls = []
-    for match in _FUNCTION_RE.finditer(block):
-        name = match.group(1).strip()
-        raw = {m.group(1).strip(): _trim_template_newlines(m.group(2)) for m in _PARAMETER_RE.finditer(match.group(2))}
-        if name:
-            values = coerce_arguments(raw, schemas[name]).values if name in schemas else raw
-            calls.append(ToolCall(name, values))
+    for call in scanned.calls:
+        if not call.name:
+            continue
+        if schemas is None:
+            calls.append(ToolCall(call.name, dict(call.arguments)))
+        elif call.name in schemas:
+            coerced = coerce_arguments(call.arguments, schemas[call.name])
+            calls.append(ToolCall(call.name, coerced.values, notes=coerced.problems))
+        else:
+            note = f"Tool {call.name!r} is not one of the request's tools; its arguments are left as text."
+            calls.append(ToolCall(call.name, dict(call.arguments), notes=(note,)))
     return calls
+
+
+def parse_tool_calls(block: str, tools: Iterable[Any] | None = None) -> list[ToolCall]:
+    """The calls in the text of one `<tool_call>` block (complete or cut off), coerced to `tools`."""
+    return _to_calls(scan_block(block, final=True), tool_parameters(tools) if tools is not None else None)
 
 
 # --- the streaming state machine ------------------------------------------------------------------
@@ -235,7 +141,6 @@ _REASONING, _CONTENT, _TOOL = "reasoning", "content", "tool"
 _TAGS = {
     _REASONING: (THINK_START, THINK_END, TOOL_START, *TURN_MARKERS),
     _CONTENT: (THINK_START, THINK_END, TOOL_START, FUNCTION_START, *TURN_MARKERS),
-    _TOOL: (TOOL_END, TOOL_START, FUNCTION_END, *TURN_MARKERS),
 }
 
 
@@ -287,11 +192,13 @@ class CompletionParser:
 
     def __init__(self, *, thinking: bool = True, tools: Iterable[Mapping[str, Any]] | None = None) -> None:
         self.thinking = thinking
-        self._tools = list(tools or [])
+        self._schemas = tool_parameters(tools) if tools is not None else None
         self._state = _REASONING if thinking else _CONTENT
         self._pending = ""
         self._block = ""
+        self._memo: dict[int, int] = {}  # for scan_block: how far the open block's values are read
         self._bare_function = False
+        self._came_from = _CONTENT  # the state a tool block was opened in
         self._reasoning, self._content = _Trimmed(), _Trimmed()
         self._calls: list[ToolCall] = []
         self._block_ids: list[str] = []  # ids of the open block's calls whose names were streamed
@@ -304,6 +211,15 @@ class CompletionParser:
         events: list[ParseEvent] = []
         buffer = self._pending + text
         while buffer:
+            if self._state == _TOOL:
+                self._block, buffer = self._block + buffer, ""
+                scanned = scan_block(self._block, final=False, bare=self._bare_function, memo=self._memo)
+                events += self._announce_names(scanned)
+                if scanned.end is None:
+                    break
+                more, buffer = self._end_block(scanned)
+                events += more
+                continue
             tags = _TAGS[self._state]
             hits = [(buffer.find(tag), tag) for tag in tags if tag in buffer]
             if not hits:
@@ -331,10 +247,13 @@ class CompletionParser:
         if self._finished:
             return []
         self._finished = True
-        events = self._emit(self._pending)
+        events: list[ParseEvent] = []
+        while self._state == _TOOL:  # the end of the output decides what the open block still held back
+            more, rest = self._end_block(scan_block(self._block, final=True, bare=self._bare_function,
+                                                    memo=self._memo))
+            events += more + self.feed(rest)
+        events += self._emit(self._pending)
         self._pending = ""
-        if self._state == _TOOL:
-            events += self._close_block()
         return events
 
     def result(self) -> ParsedCompletion:
@@ -358,9 +277,6 @@ class CompletionParser:
     def _emit(self, text: str) -> list[ParseEvent]:
         if not text:
             return []
-        if self._state == _TOOL:
-            self._block += text
-            return self._announce_names()
         if self._state == _REASONING:
             out = self._reasoning.push(text)
             return [ReasoningDelta(out)] if out else []
@@ -378,30 +294,38 @@ class CompletionParser:
             return []
         if self._state == _REASONING:
             self._state = _CONTENT
-            return self._open_block(bare=False) if tag == TOOL_START else []
+            return self._open_block(bare=False, came_from=_REASONING) if tag == TOOL_START else []
         if self._state == _CONTENT:
             if tag == TOOL_START:
-                return self._open_block(bare=False)
+                return self._open_block(bare=False, came_from=_CONTENT)
             if tag == FUNCTION_START:
-                events = self._open_block(bare=True)
+                events = self._open_block(bare=True, came_from=_CONTENT)
                 self._block = FUNCTION_START
                 return events
             return []  # a stray </think> in the answer
-        # inside a tool block
-        if tag == FUNCTION_END:
-            self._block += tag
-            events = self._announce_names()
-            return events + (self._close_block() if self._bare_function else [])
-        events = self._close_block()
-        return events + (self._open_block(bare=False) if tag == TOOL_START else [])
-
-    def _open_block(self, *, bare: bool) -> list[ParseEvent]:
-        self._state, self._block, self._bare_function, self._block_ids = _TOOL, "", bare, []
         return []
 
-    def _announce_names(self) -> list[ParseEvent]:
+    def _open_block(self, *, bare: bool, came_from: str) -> list[ParseEvent]:
+        self._state, self._block, self._bare_function, self._block_ids = _TOOL, "", bare, []
+        self._came_from = came_from
+        return []
+
+    def _end_block(self, scanned: ScannedBlock) -> tuple[list[ParseEvent], str]:
+        """Close the open block; returns its events and the text to read next."""
+        end = scanned.end if scanned.end is not None else len(self._block)
+        block, rest = self._block[:end], self._block[end:]
+        prose = not self._bare_function and FUNCTION_START not in block and not any(c.name for c in scanned.calls)
+        events = self._announce_names(scanned) + self._close_block(scanned)
+        if prose:
+            # A <tool_call> that no function follows was the model writing about the format (vLLM
+            # swallows the rest of the output then): its text goes back where it was written.
+            self._state = self._came_from
+            rest = block.removesuffix(TOOL_END) + rest
+        return events, rest
+
+    def _announce_names(self, scanned: ScannedBlock) -> list[ParseEvent]:
         """Stream each call's id and name as soon as its `<function=NAME>` header is complete."""
-        names = [name.strip() for name in _HEADER_RE.findall(self._block) if name.strip()]
+        names = [call.name for call in scanned.calls if call.name]
         events: list[ParseEvent] = []
         for name in names[len(self._block_ids):]:
             call_id = f"call_{uuid.uuid4().hex[:24]}"
@@ -409,13 +333,13 @@ class CompletionParser:
             self._block_ids.append(call_id)
         return events
 
-    def _close_block(self) -> list[ParseEvent]:
-        events = self._announce_names()
-        for offset, call in enumerate(parse_tool_calls(self._block, self._tools)):
+    def _close_block(self, scanned: ScannedBlock) -> list[ParseEvent]:
+        events: list[ParseEvent] = []
+        for offset, call in enumerate(_to_calls(scanned, self._schemas)):
             call = dataclasses.replace(call, id=self._block_ids[offset])
             events.append(ToolCallDelta(len(self._calls), arguments=call.arguments_json))
             self._calls.append(call)
-        self._state, self._block, self._block_ids = _CONTENT, "", []
+        self._state, self._block, self._block_ids, self._memo = _CONTENT, "", [], {}
         return events
 
 

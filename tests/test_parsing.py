@@ -224,7 +224,9 @@ def test_one_character_at_a_time(text):
 PIECES = st.sampled_from(
     ["<think>", "</think>", "<tool_call>", "</tool_call>", "<function=get_weather>", "<function=calculator>",
      "<parameter=city>", "<parameter=expression>", "</parameter>", "</function>", "<|im_end|>", "\n", " ",
-     "Paris", "2 + 2", "<", "</", ">", "think", "answer", "<function=", "True"]
+     "Paris", "2 + 2", "<", "</", ">", "think", "answer", "<function=", "True", "</parameter", "</func",
+     "<parameter= city >", "<parameter=bill_total>", "<function=calculate_tip>", "1e3", "None", "{'a': 1}",
+     "<|im_start|>", "</tool_c"]
 )
 
 
