@@ -40,9 +40,11 @@ Measured (vLLM 0.26.0, H200, BF16 weights, the logs kept in tests/data/vllm_logs
   big (102 graphs, 0.64 GiB).
 
 mbt-startup.log (16,384 batched tokens) and the 2026-11-22 probes (512 sequences) were not used for fitting;
-tests/test_planner_vllm_logs.py checks them, and refits each activation constant with one log held out.
-Not measured: tensor parallelism (the terms are kept per GPU unsplit), FP8/NVFP4 weights (their MoE kernels
-have other workspaces), and batched tokens above 16,384.
+tests/test_planner_vllm_logs.py checks them, and refits the sampler constant on each of big and mbt to predict
+the other (the two CUDA-graph constants rest on the only two graph lists measured, so they have no hold-out).
+Not measured: other GPUs (the 0.60 GiB CUDA does not see is the H200's, used for all), tensor parallelism (the
+terms are kept per GPU unsplit), FP8/NVFP4 weights (their MoE kernels have other workspaces), and batched tokens
+above 16,384 (releases that chunk the fused MoE at 16,384 tokens would need less than this says).
 """
 
 from __future__ import annotations
