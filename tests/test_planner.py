@@ -5,7 +5,15 @@ import json
 import pytest
 
 from nanokit.launch import LaunchSpec
-from nanokit.planner import GIB, ModelShape, count_parameters, plan_launch, plan_memory, weight_bytes
+from nanokit.planner import (
+    GIB,
+    ModelShape,
+    count_parameters,
+    most_concurrency,
+    plan_launch,
+    plan_memory,
+    weight_bytes,
+)
 
 REAL = ModelShape.nemotron_3_nano()
 
@@ -16,7 +24,7 @@ def test_catalog_shape_equals_the_hub_config(tmp_path):
         "vocab_size": 131072, "num_attention_heads": 32, "num_key_value_heads": 2, "head_dim": 128,
         "mamba_num_heads": 64, "mamba_head_dim": 64, "ssm_state_size": 128, "conv_kernel": 4, "n_groups": 8,
         "intermediate_size": 1856, "n_routed_experts": 128, "n_shared_experts": 1, "moe_intermediate_size": 1856,
-        "moe_shared_expert_intermediate_size": 3712, "max_position_embeddings": 262144,
+        "moe_shared_expert_intermediate_size": 3712, "num_experts_per_tok": 6, "max_position_embeddings": 262144,
         "mamba_ssm_cache_dtype": "float32", "torch_dtype": "bfloat16", "tie_word_embeddings": False,
     }  # fmt: skip
     (tmp_path / "config.json").write_text(json.dumps(config))
@@ -83,11 +91,46 @@ def test_h100_anchor_from_an_older_vllm():
     assert plan.legacy_kv_tokens == 257_280
 
 
-def test_h200_bf16_end_to_end_within_half_a_percent():
-    plan = plan_launch(LaunchSpec(gpu="h200", context=4096))
-    assert plan.kv_capacity_tokens == pytest.approx(3_812_693, rel=0.005)
-    assert plan.max_concurrency == pytest.approx(930.83, rel=0.005)
-    assert "930" in plan.explain() or "932" in plan.explain()
+def test_generator_default_spec_end_to_end():
+    # The generator's default H200 spec (32k context, --max-num-seqs 64) is the rec server of
+    # tests/data/vllm_logs/h200-2026-12-01: vLLM 0.26.0 logged 68.11 GiB, 9,302,835 tokens, 283.90x.
+    plan = plan_launch(LaunchSpec(gpu="h200"))
+    assert (plan.max_num_seqs, plan.max_num_batched_tokens, plan.max_cudagraph_capture_size) == (64, 8192, 128)
+    assert plan.kv_cache_memory_bytes / GIB == pytest.approx(68.11, rel=0.01)
+    assert plan.kv_capacity_tokens == pytest.approx(9_302_835, rel=0.01)
+    assert "283.9" in plan.explain()
+
+
+def test_launch_extra_flags_reach_the_plan():
+    spec = LaunchSpec(gpu="h200", concurrency=1024)
+    default, bigger = plan_launch(spec), plan_launch(spec.with_(extra=("--max-num-batched-tokens=16384",)))
+    assert (default.max_num_batched_tokens, bigger.max_num_batched_tokens) == (8192, 16384)
+    assert bigger.kv_cache_memory_bytes < default.kv_cache_memory_bytes
+    capped = plan_launch(spec.with_(extra=("--max-cudagraph-capture-size", "1024")))
+    assert capped.max_cudagraph_capture_size == 1024
+    assert capped.overhead_parts["cudagraph"] > default.overhead_parts["cudagraph"]
+    eager = plan_launch(spec.with_(extra=("--enforce-eager",)))
+    assert eager.max_cudagraph_capture_size == 0 and eager.overhead_parts["cudagraph"] == 0
+
+
+def test_blackwell_capture_ceiling_and_a100_batch_default():
+    assert plan_launch(LaunchSpec(gpu="b200", concurrency=1024)).max_cudagraph_capture_size == 1024
+    assert plan_launch(LaunchSpec(gpu="h200", concurrency=1024)).max_cudagraph_capture_size == 512
+    assert plan_launch(LaunchSpec(gpu="a100", concurrency=64)).max_num_batched_tokens == 2048
+
+
+def test_fixed_overhead_still_accepted():
+    plan = plan_memory(REAL, gpu_memory_gib=140.4, context=4096, overhead_gib=3.26)
+    assert plan.overhead_bytes == int(3.26 * GIB) and plan.overhead_parts == {}
+    assert plan.kv_cache_memory_bytes == int(int(140.4 * GIB) * 0.92) - plan.weights_bytes - plan.overhead_bytes
+
+
+def test_most_concurrency_is_a_fixed_point():
+    spec = LaunchSpec(gpu="h200", context=262144, concurrency=1000)
+    most = most_concurrency(spec)
+    assert plan_launch(spec.with_(concurrency=most)).max_concurrency >= most
+    assert plan_launch(spec.with_(concurrency=most + 1)).max_concurrency < most + 1
+    assert most_concurrency(spec.with_(concurrency=1)) == most
 
 
 def test_tensor_parallel_halves_weights_and_kv():
