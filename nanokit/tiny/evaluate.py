@@ -33,6 +33,8 @@ TARGETS: dict[str, tuple[float, str, str]] = {
     "two_step": (0.85, "min", "both calls right, the answer states the final result"),
     "greeting": (0.0, "min", "a greeting echoes the name (untargeted)"),
 }
+KIND_METRIC = {"tool_call": "tool_call", "tool_result": "tool_result", "no_tool": "refusal", "greeting": "greeting",
+               "memory": "memory", "two_step": "two_step"}
 HANDWRITTEN_TARGETS = {"tool_call": 0.85, "tool_result": 0.85}  # the other thresholds are shared
 
 
@@ -173,9 +175,9 @@ def run_case(client, case, model: str, *, stream_too: bool = False,
             messages += _feed_back(replies[-1], step["result"], index + 1)
             replies.append(ask(client, _request(case, messages, model)))
         return CaseResult(case, tuple(replies), streamed, checks(case, tuple(replies), streamed, match))
-    except Exception as error:  # noqa: BLE001  (a broken case is a failed record)
+    except Exception as error:  # noqa: BLE001  (a broken case is a failed record of its kind's metric)
         failed = (Reply(error=f"{type(error).__name__}: {error}"),)
-        return CaseResult(case, failed, None, checks(case, failed, None, lambda *_: False))
+        return CaseResult(case, failed, None, {KIND_METRIC.get(getattr(case, "kind", ""), "broken_case"): False})
 
 
 def call_matches(reply: Reply, expected: dict[str, Any], match, optional_ok: Iterable[str] = ()) -> bool:

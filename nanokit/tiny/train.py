@@ -54,7 +54,7 @@ class TrainConfig:
     seed: int = 0
     # The defaults are the shipped weights' recipe, sized for one H200 (see weights/training.json): a tiny
     # model is launch-bound on a GPU, so a step of 128 rows costs little more than one of 32.
-    steps: int = 5000
+    steps: int = 4000
     batch_size: int = 128
     learning_rate: float = 4e-3
     warmup_steps: int = 200
@@ -68,7 +68,7 @@ class TrainConfig:
     # NemotronH loads lm_head.weight on its own), so copying a word from the question into a tool argument
     # writes the token it read.
     tie_embeddings: bool = True
-    save_every: int = 1250  # also write a checkpoint to out/step-N every N steps (0: only the final one)
+    save_every: int = 1000  # also write a checkpoint to out/step-N every N steps (0: only the final one)
     # Stop early (saving what there is, steps_done < steps in the record) once this many seconds have
     # passed; 0: no limit. A guard for lent machines with a hard wall-clock limit, not part of the recipe.
     max_seconds: float = 0.0
@@ -211,27 +211,33 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             tokens += ids.numel()
-            recent = (recent + [loss.item()])[-50:]
+            # Kept on the device and read only when printed: a .item() every step would make the CPU wait
+            # for the GPU each step instead of queueing the next one while it computes.
+            recent = (recent + [loss.detach()])[-50:]
             steps_done = step + 1
             now = time.monotonic()
             if config.save_every and steps_done % config.save_every == 0 and steps_done < config.steps:
-                snapshot = TrainReport(out / f"step-{steps_done}", now - start, sum(recent) / len(recent),
+                snapshot = TrainReport(out / f"step-{steps_done}", now - start, _mean(recent),
                                        tokens, parameters, steps_done)
                 _save_model(copy.deepcopy(model), tokenizer_json, snapshot.out_dir, config, snapshot, torch, init)
                 _log(progress, f"snapshot {snapshot.out_dir}")
             if now - last_print >= PROGRESS_SECONDS or step == 0 or steps_done == config.steps:
                 last_print = now
-                _log(progress, f"step {steps_done}/{config.steps} loss {sum(recent) / len(recent):.4f} "
+                _log(progress, f"step {steps_done}/{config.steps} loss {_mean(recent):.4f} "
                                f"lr {scheduler.get_last_lr()[0]:.2e} elapsed {now - start:.0f}s")
             if config.max_seconds and now - start > config.max_seconds:
                 _log(progress, f"stopping at step {steps_done}: max_seconds={config.max_seconds:.0f} passed")
                 break
 
     seconds = time.monotonic() - start
-    report = TrainReport(out, seconds, sum(recent) / len(recent), tokens, parameters, steps_done)
+    report = TrainReport(out, seconds, _mean(recent), tokens, parameters, steps_done)
     _save_model(model, tokenizer_json, out, config, report, torch, init)
     _log(progress, f"wrote {out} in {seconds:.0f}s")
     return report
+
+
+def _mean(losses: list) -> float:
+    return float(sum(float(x) for x in losses) / len(losses))
 
 
 def assistant_loss(model, ids, labels, torch):
