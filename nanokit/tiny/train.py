@@ -70,7 +70,8 @@ class TrainConfig:
     tie_embeddings: bool = True
     save_every: int = 1000  # also write a checkpoint to out/step-N every N steps (0: only the final one)
     # Stop early (saving what there is, steps_done < steps in the record) once this many seconds have
-    # passed; 0: no limit. A guard for lent machines with a hard wall-clock limit, not part of the recipe.
+    # passed, the learning-rate schedule shortened to end there; 0: no limit. A guard for lent machines
+    # with a hard wall-clock limit; with it the run depends on the machine's speed, so CPU runs leave it 0.
     max_seconds: float = 0.0
     # Continue from a checkpoint folder (its weights and its tokenizer) instead of starting from scratch:
     # how a later stage of a recipe runs. The folder's training.json is kept in this run's record.
@@ -187,13 +188,16 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
                                   betas=(0.9, 0.98))
 
-    def lr_at(step: int) -> float:
+    def lr_at(step: int, elapsed: float) -> float:
+        """Linear warm-up, then a cosine over whichever is further along, the steps or (with max_seconds)
+        the clock: a run the time limit cuts short still ends at the low rate, not in mid-schedule."""
         if step < config.warmup_steps:
-            return (step + 1) / config.warmup_steps
-        progress_ = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress_))
+            return config.learning_rate * (step + 1) / config.warmup_steps
+        done = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+        if config.max_seconds:
+            done = max(done, elapsed / config.max_seconds)
+        return config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, done))))
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
     cores = os.cpu_count() or 1
     workers = max(1, min(config.encode_workers or cores - 1, cores))
     tokens, recent, steps_done, last_print = 0, [], 0, time.monotonic()
@@ -207,8 +211,10 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
             loss = assistant_loss(model, ids, labels, torch)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            lr = lr_at(step, time.monotonic() - start)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
             optimizer.step()
-            scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             tokens += ids.numel()
             # Kept on the device and read only when printed: a .item() every step would make the CPU wait
@@ -224,7 +230,7 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
             if now - last_print >= PROGRESS_SECONDS or step == 0 or steps_done == config.steps:
                 last_print = now
                 _log(progress, f"step {steps_done}/{config.steps} loss {_mean(recent):.4f} "
-                               f"lr {scheduler.get_last_lr()[0]:.2e} elapsed {now - start:.0f}s")
+                               f"lr {lr:.2e} elapsed {now - start:.0f}s")
             if config.max_seconds and now - start > config.max_seconds:
                 _log(progress, f"stopping at step {steps_done}: max_seconds={config.max_seconds:.0f} passed")
                 break
