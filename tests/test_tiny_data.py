@@ -1,22 +1,27 @@
-"""The synthetic conversations: seeded, held out where they should be, and round-tripping through the
-chat template and vLLM's own nemotron_v3 reasoning parser and qwen3_coder tool parser."""
+"""The synthetic conversations: seeded, randomised tools, held out where they should be, rendered through
+the shipped chat template, and round-tripping through vLLM's nemotron_v3 and qwen3_coder parsers."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
+import re
 
 import pytest
 
 from nanokit import tiny
-from nanokit.tiny.corpus import encode, render_prompt
-from nanokit.tiny.data import FAMILIES, ToolCall, example, examples, run_tool
-from nanokit.tiny.evaluate import eval_examples
-from nanokit.tiny.world import held_out, person_name
+from nanokit.tiny.catalogue import EXAMPLE_SCHEMAS, INTENTS
+from nanokit.tiny.corpus import encode, prompt_and_completion, render_prompt
+from nanokit.tiny.data import KINDS, example, examples
+from nanokit.tiny.evaluate import generated_cases
+from nanokit.tiny.values import held_out, person_name, pick
 
-CASES = [example(random.Random(i), "train", family, thinking=i % 2 == 0)
-         for i in range(12) for family in FAMILIES]
+CASES = [example(random.Random(i), "train", kind, thinking=i % 2 == 0) for i in range(16) for kind in KINDS]
+MANY = [example(random.Random(1000 + i), "train") for i in range(600)]
+
+
+def _calls(message):
+    return [(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in message.get("tool_calls") or ()]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +43,8 @@ def parsers(tokenizer):
                                         chat_template_kwargs={"enable_thinking": ex.enable_thinking})
         reasoning_parser = ReasoningParserManager.get_reasoning_parser("nemotron_v3")(
             tokenizer, chat_template_kwargs=request.chat_template_kwargs)
-        reasoning, content = reasoning_parser.extract_reasoning(ex.completion().removesuffix("<|im_end|>"), request)
+        _, completion = prompt_and_completion(tokenizer, ex)
+        reasoning, content = reasoning_parser.extract_reasoning(completion.removesuffix("<|im_end|>"), request)
         tool_parser = ToolParserManager.get_tool_parser("qwen3_coder")(tokenizer, request.tools)
         calls = tool_parser.extract_tool_calls(content or "", request)
         parsed = [(c.function.name, json.loads(c.function.arguments)) for c in calls.tool_calls]
@@ -52,123 +58,137 @@ def test_generator_is_seeded():
     assert [next(first) for _ in range(20)] == [next(second) for _ in range(20)]
 
 
-def test_every_family_appears_with_thinking_on_and_off():
-    assert {(ex.family, ex.enable_thinking) for ex in CASES} == {(f, t) for f in FAMILIES for t in (True, False)}
+def test_every_kind_appears_with_thinking_on_and_off():
+    assert {(ex.kind, ex.enable_thinking) for ex in CASES} == {(k, t) for k in KINDS for t in (True, False)}
 
 
-def test_tool_results_come_from_really_calling_the_tools():
-    for ex in CASES:
-        if ex.family == "tool_result":
-            function = ex.messages[-2]["tool_calls"][0]["function"]
-            call = ToolCall(function["name"], json.loads(function["arguments"]))
-            assert ex.messages[-1] == {"role": "tool", "tool_call_id": "call_0", "content": ex.expect_in_content}
-            assert run_tool(call) == ex.expect_in_content
+def test_tools_are_drawn_per_conversation_in_every_type_and_naming_style():
+    tools = [t["function"] for ex in MANY for t in ex.tools]
+    names = {t["name"] for t in tools}
+    assert len(names) > 300
+    assert any("_" in n for n in names) and any(re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)+", n) for n in names)
+    types = {(p["type"], "enum" in p) for t in tools for p in t["parameters"]["properties"].values()}
+    assert types >= {("string", False), ("string", True), ("integer", False), ("number", False), ("boolean", False)}
+    optional = [t for t in tools if set(t["parameters"]["properties"]) - set(t["parameters"]["required"])]
+    assert optional, "some declarations have optional parameters"
+    assert len({t["description"] for t in tools}) > 100
 
 
-def test_tool_questions_offer_the_needed_tool_and_missing_tool_questions_do_not():
-    for ex in CASES:
-        offered = [t["function"]["name"] for t in ex.tools]
-        if ex.family == "tool_call":
-            assert ex.tool_call.name in offered
-        if ex.family == "missing_tool":
-            needed = ex.reasoning.removeprefix("The user needs ").split(",")[0]
-            assert needed not in offered and ex.tool_call is None
+def test_the_example_tools_appear_exactly_and_reworded():
+    offered = [t for ex in MANY for t in ex.tools if t["function"]["name"] in EXAMPLE_SCHEMAS]
+    exact = [t for t in offered if t == EXAMPLE_SCHEMAS[t["function"]["name"]]]
+    reworded = [t for t in offered if t != EXAMPLE_SCHEMAS[t["function"]["name"]]]
+    assert {t["function"]["name"] for t in exact} == set(EXAMPLE_SCHEMAS)
+    assert reworded
+    for tool in reworded:  # the same schema, another description
+        original = EXAMPLE_SCHEMAS[tool["function"]["name"]]["function"]
+        assert tool["function"]["parameters"] == original["parameters"]
+        assert tool["function"]["description"] != original["description"]
 
 
-def test_evaluation_names_are_held_out_of_training():
+def test_example_schemas_are_the_cookbooks_tools():
+    from nanokit import EXAMPLE_TOOLS, tool_schema
+
+    assert {fn.__name__: tool_schema(fn) for fn in EXAMPLE_TOOLS} == EXAMPLE_SCHEMAS
+
+
+def test_calls_use_an_offered_tool_and_copy_every_value_from_the_question():
+    calls = 0
+    for ex in MANY:
+        if ex.kind != "tool_call":
+            continue
+        offered = {t["function"]["name"]: t["function"]["parameters"] for t in ex.tools}
+        ((name, arguments),) = _calls(ex.target)
+        parameters = offered[name]
+        assert set(parameters["required"]) <= set(arguments) <= set(parameters["properties"])
+        question = ex.messages[-1]["content"]
+        for key, value in arguments.items():
+            if isinstance(value, bool):
+                assert ("on" if value else "off") in question
+            else:
+                assert str(value) in question, (key, value, question)
+        calls += 1
+    assert calls > 100
+
+
+def test_refusals_offer_no_tool_for_the_request_and_make_no_call():
+    refusals = [ex for ex in MANY if ex.kind == "no_tool"]
+    assert refusals and all("tool_calls" not in ex.target for ex in refusals)
+    intents = {i.ability: i for i in INTENTS}
+    for ex in refusals:
+        reasoning = ex.target.get("reasoning_content", "")
+        wanted = next((a for a in intents if reasoning.startswith(f"The user wants to {a}.")), None)
+        if wanted:  # the tools on offer serve other intents only
+            words = intents[wanted]
+            assert not any(t["function"]["description"] in words.descriptions for t in ex.tools)
+
+
+def test_two_step_targets_carry_the_first_steps_reasoning_in_both_forms():
+    trajectories = [ex for ex in MANY if ex.kind == "two_step" and ex.enable_thinking and ex.meta["stop"] > 0]
+    first_turns = [next(m for m in ex.messages[::-1] if m["role"] == "assistant" and m.get("tool_calls"))
+                   for ex in trajectories]
+    assert any(m.get("reasoning_content") for m in first_turns)      # a client that sends reasoning back
+    assert any(not m.get("reasoning_content") for m in first_turns)  # one that drops it
+
+
+def test_evaluation_values_names_and_tools_are_held_out_of_training():
     rng = random.Random(0)
-    training_names = {person_name(rng, "train") for _ in range(2000)}
-    assert not any(held_out(name) for name in training_names)
-    assert all(held_out(ex.expect_in_content) for ex in eval_examples(60) if ex.family == "greeting" and ex.expect_in_content)
+    assert not any(held_out(person_name(rng, "train")) for _ in range(2000))
+    assert all(held_out(pick(rng, tuple(range(100)), "eval")) for _ in range(200))
+    train_names = {t["function"]["name"] for ex in MANY for t in ex.tools} - set(EXAMPLE_SCHEMAS)
+    train_descriptions = {t["function"]["description"] for ex in MANY for t in ex.tools}
+    held = generated_cases(300)
+    eval_names = {t["function"]["name"] for c in held for t in c.tools} - set(EXAMPLE_SCHEMAS)
+    eval_descriptions = {t["function"]["description"] for c in held for t in c.tools}
+    shipped = {s["function"]["description"] for s in EXAMPLE_SCHEMAS.values()}
+    assert eval_names and not eval_names & train_names
+    assert not (eval_descriptions & train_descriptions) - shipped
+    assert len(held) == 300 and {c.kind for c in held} == set(KINDS)
 
 
-def test_prompts_render_like_vllm_and_fit_the_context(tokenizer):
+def test_targets_are_the_templates_own_rendering_of_the_answer(tokenizer):
     for ex in CASES:
-        prompt = render_prompt(tokenizer, ex)
-        assert prompt.startswith("<|im_start|>system\n")
+        prompt, completion = prompt_and_completion(tokenizer, ex)
+        assert prompt == render_prompt(tokenizer, ex)
         assert prompt.endswith("<|im_start|>assistant\n" + ("<think>\n" if ex.enable_thinking else "<think></think>"))
-        assert ("<tools>" in prompt.split("<|im_end|>")[0]) == bool(ex.tools)
+        assert completion.endswith("<|im_end|>") and completion.count("<|im_end|>") == 1
+        assert ("</think>" in completion) == ex.enable_thinking
         ids, labels = encode(tokenizer, ex)
-        assert len(ids) < 1024
+        assert len(ids) < 2048
         supervised = [t for t in labels if t != -100]
-        assert tokenizer.decode(supervised, skip_special_tokens=False) == ex.completion()
+        assert tokenizer.decode(supervised, skip_special_tokens=False) == completion
+
+
+def test_a_template_whose_prompt_is_no_prefix_of_its_answer_is_refused():
+    from tokenizers import Tokenizer
+
+    from nanokit.tiny.corpus import hf_tokenizer
+    from nanokit.tiny.tokenizer import build_tokenizer
+
+    broken = "{% for m in messages %}{{ m.role }}{% endfor %}{% if add_generation_prompt %}<open>{% endif %}"
+    tok = hf_tokenizer(Tokenizer.to_str(build_tokenizer(["x"])), broken)
+    with pytest.raises(ValueError, match="fix the template"):
+        prompt_and_completion(tok, CASES[0])
+
+
+def test_arguments_render_as_the_released_template_does(tokenizer):
+    booleans = [ex for ex in MANY if ex.kind == "tool_call"
+                and any(isinstance(v, bool) for _, a in _calls(ex.target) for v in a.values())]
+    assert booleans
+    for ex in booleans[:5]:
+        _, completion = prompt_and_completion(tokenizer, ex)
+        ((_, arguments),) = _calls(ex.target)
+        for key, value in arguments.items():
+            assert f"<parameter={key}>\n{value}\n</parameter>" in completion  # True/False, 17.5, Lisbon
 
 
 def test_completions_parse_back_through_vllms_parsers(parsers):
     for ex in CASES:
         reasoning, content, calls = parsers(ex)
-        if ex.enable_thinking:
-            assert reasoning == ex.reasoning
-        else:
-            assert not reasoning
-        if ex.tool_call:
-            assert calls == [(ex.tool_call.name, ex.tool_call.arguments)]
+        assert (reasoning or "") == ex.target.get("reasoning_content", "")
+        expected = _calls(ex.target)
+        assert calls == expected
+        if expected:
             assert not (content or "").strip()
-        else:
-            assert calls == []
-            assert content == ex.content
-
-
-def test_conversations_keep_one_tool_set_and_call_only_offered_tools():
-    from nanokit.tiny.data import conversation
-
-    rng = random.Random(7)
-    for _ in range(60):
-        ex = conversation(rng, "train", max_exchanges=3)
-        offered = {t["function"]["name"] for t in ex.tools}
-        users = [m for m in ex.messages if m["role"] == "user"]
-        assert 1 <= len(users) <= 2 * 3 and ex.history_targets  # the memory family brings its own greeting
-        called = [c["function"]["name"] for m in ex.messages if m["role"] == "assistant"
-                  for c in m.get("tool_calls") or []]
-        called += [ex.tool_call.name] if ex.tool_call else []
-        assert set(called) <= offered
-
-
-def test_history_turns_are_labelled_exactly_as_the_model_would_answer(tokenizer):
-    from nanokit.tiny.corpus import HISTORY_TURN, history_spans
-    from nanokit.tiny.data import conversation
-
-    rng = random.Random(11)
-    multi = [ex for ex in (conversation(rng) for _ in range(40))
-             if sum(m["role"] == "assistant" for m in ex.messages) >= 1][:10]
-    assert multi
-    for ex in multi:
-        _ids, labels = encode(tokenizer, ex)
-        text = render_prompt(tokenizer, ex)
-        expected = "".join(text[b:e] for b, e in history_spans(text)) + ex.completion()
-        assert tokenizer.decode([t for t in labels if t != -100], skip_special_tokens=False) == expected
-        assert text.count(HISTORY_TURN) >= len(history_spans(text)) >= 1
-    single = dataclasses.replace(multi[0], history_targets=False)
-    assert tokenizer.decode([t for t in encode(tokenizer, single)[1] if t != -100],
-                            skip_special_tokens=False) == single.completion()
-
-
-def test_history_spans_skip_the_open_generation_prompt():
-    from nanokit.tiny.corpus import history_spans
-
-    text = "<|im_start|>assistant\n<think></think>Hi Ana.<|im_end|>\n<|im_start|>user\nx<|im_end|>\n" \
-           "<|im_start|>assistant\n<think></think>"
-    assert [text[b:e] for b, e in history_spans(text)] == ["Hi Ana.<|im_end|>"]
-
-
-def test_training_never_uses_a_held_out_phrasing():
-    from nanokit.tiny import data
-    from nanokit.tiny.world import phrasing
-
-    rng = random.Random(0)
-    for templates in (data._TIP_QUESTIONS, data._WEATHER_QUESTIONS, data._WEATHER_UNIT_QUESTIONS, data._CALC_QUESTIONS):
-        held = {t for i, t in enumerate(templates) if i % 5 == 4}
-        seen = {phrasing(rng, templates, "train") for _ in range(400)}
-        assert held and not seen & held
-        assert seen == set(templates) - held  # and every other one is used
-        assert {phrasing(rng, templates, "eval") for _ in range(400)} >= held
-
-
-def test_training_cities_include_known_words_but_never_held_out_ones():
-    from nanokit.tiny.world import LEXICON, city_name
-
-    rng = random.Random(3)
-    cities = [city_name(rng, "train") for _ in range(2000)]
-    assert "France" in LEXICON and "Tokyo" in LEXICON  # proper nouns of the facts
-    assert set(cities) & set(LEXICON)
-    assert not any(held_out(city) for city in cities)  # so "Tokyo" stays an evaluation-only city
+        else:  # the released template puts a newline after </think>; the parser leaves it on the content
+            assert content.removeprefix("\n") == ex.target["content"]

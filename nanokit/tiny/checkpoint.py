@@ -34,18 +34,30 @@ def chat_template() -> str:
     return (_PACKAGE / "chat_template.jinja").read_text(encoding="utf-8")
 
 
-def shipped_file(name: str) -> Path | None:
-    """A file shipped in nanokit/tiny/weights/, or None when it is not there."""
-    path = Path(str(_PACKAGE / "weights" / name))
+def shipped_file(name: str, weights_dir: Path | None = None) -> Path | None:
+    """A file shipped in nanokit/tiny/weights/ (or in `weights_dir`), or None when it is not there."""
+    path = (weights_dir or Path(str(_PACKAGE / "weights"))) / name
     return path if path.is_file() else None
 
 
-def tokenizer_json() -> str:
+def tokenizer_json(weights_dir: Path | None = None) -> str:
     """The shipped tokenizer.json (learnt by `nanokit tiny train` together with the weights)."""
-    path = shipped_file("tokenizer.json")
+    path = shipped_file("tokenizer.json", weights_dir)
     if path is None:
-        raise ConfigError("nanokit/tiny/weights/tokenizer.json is missing; run `nanokit tiny train` to create it.")
+        where = weights_dir or "nanokit/tiny/weights"
+        raise ConfigError(f"{where}/tokenizer.json is missing; run `nanokit tiny train` to create it.")
     return path.read_text(encoding="utf-8")
+
+
+def weights_config(weights_dir: Path | None = None) -> dict:
+    """The model shape the weights were trained with: training.json's `model_config` (a retrain that
+    changes architecture.py keeps the weights it replaced servable), else architecture.py's."""
+    record = shipped_file("training.json", weights_dir)
+    if record is not None:
+        recorded = json.loads(record.read_text(encoding="utf-8")).get("model_config")
+        if recorded:
+            return recorded
+    return model_config()
 
 
 def cache_root() -> Path:
@@ -57,14 +69,14 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def fingerprint(*, trained: bool = True) -> str:
+def fingerprint(*, trained: bool = True, weights_dir: Path | None = None) -> str:
     """A short hash of every input of the build; equal fingerprints mean byte-identical directories."""
-    weights = shipped_file("model.safetensors") if trained else None
+    weights = shipped_file("model.safetensors", weights_dir) if trained else None
     inputs = {
         "format": BUILD_FORMAT,
-        "config": model_config(),
+        "config": weights_config(weights_dir) if trained else model_config(),
         "template": _sha256(chat_template().encode()),
-        "tokenizer": _sha256(tokenizer_json().encode()),
+        "tokenizer": _sha256(tokenizer_json(weights_dir).encode()),
         "weights": _sha256(weights.read_bytes()) if weights else f"random-init-seed-{INIT_SEED}",
     }
     return _sha256(json.dumps(inputs, sort_keys=True).encode())[:16]
@@ -83,12 +95,12 @@ def _built_fingerprint(directory: Path) -> str | None:
     return (config.get("nanokit") or {}).get("fingerprint")
 
 
-def _write_checkpoint(directory: Path, *, trained: bool, fp: str) -> None:
+def _write_checkpoint(directory: Path, *, trained: bool, fp: str, weights_dir: Path | None = None) -> None:
     import torch
     from transformers import NemotronHConfig, NemotronHForCausalLM
 
-    config = NemotronHConfig(**model_config())
-    weights = shipped_file("model.safetensors") if trained else None
+    weights = shipped_file("model.safetensors", weights_dir) if trained else None
+    config = NemotronHConfig(**(weights_config(weights_dir) if weights is not None else model_config()))
     if weights is not None:
         shutil.copyfile(weights, directory / "model.safetensors")
     else:
@@ -101,17 +113,19 @@ def _write_checkpoint(directory: Path, *, trained: bool, fp: str) -> None:
     (directory / "config.json").write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
     generation = {"bos_token_id": 1, "eos_token_id": [2, 11], "pad_token_id": 3}
     (directory / "generation_config.json").write_text(json.dumps(generation, indent=2), encoding="utf-8")
-    write_tokenizer_files(directory, tokenizer_json(), chat_template(), model_max_length=MAX_MODEL_LEN)
+    write_tokenizer_files(directory, tokenizer_json(weights_dir), chat_template(), model_max_length=MAX_MODEL_LEN)
 
 
 def build(out_dir: str | Path | None = None, *, trained: bool = True, force: bool = False,
-          progress: bool = True) -> Path:
+          progress: bool = True, weights_dir: str | Path | None = None) -> Path:
     """Build the embedded model's checkpoint directory (or reuse it) and return its path.
 
-    trained=True uses the weights shipped in nanokit/tiny/weights/ when they are there, else a seeded
-    random initialisation. force=True rebuilds even when the directory already exists.
+    trained=True uses the weights shipped in nanokit/tiny/weights/ (or those `nanokit tiny train` wrote
+    into `weights_dir`) when they are there, else a seeded random initialisation. force=True rebuilds
+    even when the directory already exists.
     """
-    fp = fingerprint(trained=trained)
+    weights_dir = Path(weights_dir).expanduser() if weights_dir is not None else None
+    fp = fingerprint(trained=trained, weights_dir=weights_dir)
     target = Path(out_dir).expanduser() if out_dir is not None else cache_root() / "tiny" / fp
     if target.exists() and not force:
         if _built_fingerprint(target) == fp:
@@ -125,7 +139,7 @@ def build(out_dir: str | Path | None = None, *, trained: bool = True, force: boo
         print(f"Building the embedded model {SERVED_NAME} ({fp}) into {target} ...", file=sys.stderr)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
-        _write_checkpoint(staging, trained=trained, fp=fp)
+        _write_checkpoint(staging, trained=trained, fp=fp, weights_dir=weights_dir)
         _make_readable(staging)
         _move_into_place(staging, target, replace=force)
     finally:

@@ -1,337 +1,263 @@
-"""Seeded synthetic conversations that teach the embedded model Nemotron's chat protocol.
+"""Seeded synthetic conversations that teach the embedded model to read a tools block and copy values.
 
-Each `Example` is a chat request exactly as a client sends it to vLLM (OpenAI messages, the tools
-offered as `tool_schema` entries, enable_thinking) plus the assistant turn the model should produce:
-optional reasoning, then either an answer or one Qwen3-Coder tool call. Tool results in the requests
-come from really calling the example tools in `nanokit.tools`.
+Each `Example` is a chat request as a client sends it (OpenAI messages, tool declarations,
+enable_thinking) plus the assistant message that should answer it (`target`: reasoning when thinking is
+on, then content or tool calls). Tools are drawn per conversation (`intents.tool_for`): random names,
+worded descriptions and parameter names, optional fields, and some of the time the cookbook's three
+example tools, exactly or with a reworded description. Results are synthesized (`catalogue`), never run.
 
-Families: tool questions (the right tool picked from a varying subset of offered tools), answers after
-a tool result, greetings with a name to echo, facts the synthetic world defines, a name remembered
-across turns, questions asked when the needed tool is not offered, and any of these as the second
-question of a conversation whose earlier turns (reasoning dropped) come first.
+Kinds (the hand-written set's names): tool_call, tool_result, no_tool (nothing offered fits: say so;
+a chat question with tools offered: answer it), greeting, memory, two_step (two calls in one trajectory,
+the first's reasoning kept or dropped as clients do). Any of them may follow earlier exchanges.
+`expect` says what a right reply holds, in the hand-written set's form, so one scorer reads both sets.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from nanokit.tiny.world import FACTS, Split, city_name, number, person_name, phrasing
-from nanokit.tools import EXAMPLE_TOOLS, tool_schema
-
-SCHEMAS: dict[str, dict[str, Any]] = {fn.__name__: tool_schema(fn) for fn in EXAMPLE_TOOLS}
-FUNCTIONS: dict[str, Callable[..., Any]] = {fn.__name__: fn for fn in EXAMPLE_TOOLS}
-
-SYSTEM_PROMPTS = (
-    "You are a helpful assistant.", "You are a helpful assistant that can use tools.",
-    "You are a concise assistant.", "Answer briefly.", "You are a friendly assistant. Keep answers short.",
-    "You are a helpful assistant. Use the tools when they help.",
+from nanokit.tiny.catalogue import BY_KEY, EXAMPLE_ROLES, EXAMPLE_SCHEMAS, INTENTS
+from nanokit.tiny.intents import Request, Tool, ask, description, tool_for
+from nanokit.tiny.talk import (
+    FACTS,
+    chat_reply,
+    greeting_turn,
+    memory_question,
+    refusal,
+    styled,
+    system_prompt,
+    two_step_question,
 )
+from nanokit.tiny.values import Split
 
-
-@dataclass(frozen=True)
-class ToolCall:
-    name: str
-    arguments: dict[str, Any]
+KINDS = ("tool_call", "tool_result", "no_tool", "greeting", "memory", "two_step")
+WEIGHTS = {"tool_call": 30, "tool_result": 20, "no_tool": 16, "greeting": 8, "memory": 8, "two_step": 18}
 
 
 @dataclass(frozen=True)
 class Example:
-    """One request and the assistant turn that should answer it."""
-
-    family: str
+    kind: str
     messages: tuple[dict[str, Any], ...]
     tools: tuple[dict[str, Any], ...]
     enable_thinking: bool
-    reasoning: str = ""
-    content: str = ""
-    tool_call: ToolCall | None = None
-    expect_in_content: str = ""  # after a tool result: the result text the answer must contain
-    # Whether the earlier assistant turns in `messages` are right for `tools` too, so that training may
-    # put loss on them as well (true of `conversation()`, whose turns all share one tool set).
-    history_targets: bool = False
+    target: dict[str, Any]          # the assistant message to produce (reasoning_content when thinking is on)
+    expect: dict[str, Any]          # what a right reply holds (the hand-written set's `expect` form)
+    id: str = ""
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def completion(self) -> str:
-        """The assistant's generated text after the generation prompt, up to and including <|im_end|>."""
-        body = render_tool_call(self.tool_call) if self.tool_call else self.content
-        if self.enable_thinking:
-            return f"{self.reasoning}\n</think>{body}<|im_end|>"
-        return f"{body}<|im_end|>"
 
-    def assistant_message(self) -> dict[str, Any]:
-        """This turn as it comes back in a later request's history (reasoning dropped, as clients do)."""
-        if self.tool_call:
-            return {"role": "assistant", "content": "", "tool_calls": [openai_tool_call(self.tool_call, "call_0")]}
-        return {"role": "assistant", "content": self.content}
+def openai_call(name: str, arguments: dict[str, Any], call_id: str) -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
 
 
-def render_tool_call(call: ToolCall) -> str:
-    """Qwen3-Coder XML, byte for byte as the chat template renders a call in the history."""
-    params = "".join(f"<parameter={k}>\n{v}\n</parameter>\n" for k, v in call.arguments.items())
-    return f"<tool_call>\n<function={call.name}>\n{params}</function>\n</tool_call>"
+def assistant(content: str = "", reasoning: str = "", calls: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if calls:
+        message["tool_calls"] = list(calls)
+    if reasoning:
+        message["reasoning_content"] = reasoning
+    return message
 
 
-def openai_tool_call(call: ToolCall, call_id: str) -> dict[str, Any]:
-    import json
-
-    return {"id": call_id, "type": "function",
-            "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
+def _say(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in values.items()) if values else "no arguments"
 
 
-# --- the task a question asks for --------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Task:
-    question: str
-    plan: str                 # the reasoning sentence that restates the task and plan
-    call: ToolCall
-    answer: Callable[[str], str]  # the sentence that reports a tool result
+def call_reasoning(request: Request) -> str:
+    tool = request.tool
+    return (f"The user wants to {tool.intent.ability}. The tool {tool.name} fits: "
+            f"{tool.schema['function']['description']} I will call {tool.name} with {_say(request.arguments)}.")
 
 
-_TIP_QUESTIONS = (
-    "What is a {p}% tip on a ${b} bill?", "How much should I tip on ${b} at {p}%?",
-    "Calculate a {p}% tip for a bill of ${b}.", "My bill is ${b}. What is a {p}% tip?",
-    "What's the tip on a {b} dollar bill at {p} percent?", "Tip for ${b} at {p}%?",
-    "I paid {b} dollars for dinner. How much is a {p}% tip?", "Please work out a {p} percent tip on {b} dollars.",
-    "We spent ${b} at the restaurant; what's {p}% of that as a tip?", "How big is a {p}% tip on ${b}?",
-    # Templates appended later: the numbers often come first, so that a held-out phrasing opening with a
-    # value is not the first time the model sees one there; every fifth is still held out.
-    "${b} bill, {p}% tip. How much?", "{p}% tip on ${b}, please.", "${b} at {p} percent: what's the tip?",
-    "{p} percent of {b} dollars as a tip?", "Figure out the tip: {p}% of ${b}.",
-)
-_TIP_ANSWERS = ("A {p}% tip on ${b} is ${r}.", "The tip is ${r}.", "You should tip ${r}.",
-                "A {p}% tip on a ${b} bill comes to ${r}.")
-_WEATHER_QUESTIONS = (
-    "What's the weather like in {c}?", "How warm is it in {c} right now?", "What is the temperature in {c}?",
-    "Is it cold in {c} today?", "Weather in {c}?", "Tell me the current temperature in {c}.",
-    "Can you check the weather in {c}?", "How hot is it in {c}?", "I'm going to {c}. What's the weather there?",
-    "What's it like outside in {c} today?",
-    "{c} weather today?", "{c}: how warm is it?", "{c} right now, is it hot or cold?", "Weather report for {c}, please.",
-    "Any idea how the weather is in {c}?",
-)
-_WEATHER_UNIT_QUESTIONS = (
-    "What is the temperature in {c} in {u}?", "How warm is it in {c}? Answer in {u}.",
-    "Give me the weather in {c} in {u}.", "What's the temperature in {c}, in {u} please?",
-    "Check the weather in {c} using {u}.",
-    "{c} temperature in {u}?", "Weather for {c} in {u}, please.", "In {u}, how warm is {c}?",
-    "What is the weather in {c} today, in {u}?", "{c}, {u}: what's the temperature?",
-)
-_WEATHER_ANSWERS = ("It is {r} right now.", "Right now it is {r}.", "The current reading is {r}.",
-                    "The weather report says {r}.")
-_CALC_QUESTIONS = (
-    "What is {e}?", "Calculate {e}.", "Compute {e} for me.", "Please evaluate {e}.", "Can you work out {e}?",
-    "What does {e} come to?", "Solve {e}.", "How much is {e}?", "Use the calculator for {e}.", "{e} = ?",
-    "{e}?", "{e} is how much?", "{e}, what do you get?", "{e}: work it out, please.", "Quick one: {e}",
-)
-_CALC_ANSWERS = ("{e} = {r}.", "The answer is {r}.", "{e} equals {r}.", "The result is {r}.")
+# --- tool sets ----------------------------------------------------------------------------------
+
+def example_tool(rng: random.Random, name: str, split: Split, reword: bool) -> Tool:
+    """One of the cookbook's example tools, its exact schema, or with the description worded anew."""
+    key, roles = EXAMPLE_ROLES[name]
+    schema = json.loads(json.dumps(EXAMPLE_SCHEMAS[name]))
+    if reword:
+        schema["function"]["description"] = description(rng, BY_KEY[key], split)
+    return Tool(BY_KEY[key], schema, {r: p for r, p in roles.items() if p in schema["function"]["parameters"]["properties"]})
 
 
-def _tip_task(rng: random.Random, split: Split) -> Task:
-    b = number(rng, 5, 400, split)
-    p = rng.choice((10, 12, 15, 18, 20, 22, 25)) if rng.random() < 0.6 else number(rng, 5, 30, split)
-    q = phrasing(rng, _TIP_QUESTIONS, split).format(b=b, p=p)
-    plan = f"The user wants a {p}% tip on a ${b} bill. I will call calculate_tip with bill_total {b} and tip_percentage {p}."
-    answer = rng.choice(_TIP_ANSWERS)
-    return Task(q, plan, ToolCall("calculate_tip", {"bill_total": b, "tip_percentage": p}),
-                lambda r: answer.format(p=p, b=b, r=r))
+def toolset(rng: random.Random, split: Split, need: tuple[str, ...] = (), avoid: tuple[str, ...] = (),
+            size: int | None = None) -> list[Tool]:
+    """Tools for one conversation: the intents in `need`, others at random (never `avoid`), shuffled."""
+    size = max(len(need), size if size is not None else rng.choice((1, 1, 2, 2, 3, 3, 4, 5)))
+    keys = list(need) + rng.sample([i.key for i in INTENTS if i.key not in need + avoid], size - len(need))
+    tools, names = [], set()
+    examples_now = rng.random() < 0.35
+    for key in keys:
+        exact = [n for n, (k, _) in EXAMPLE_ROLES.items() if k == key]
+        if examples_now and exact and rng.random() < 0.8:
+            tool = example_tool(rng, exact[0], split, reword=rng.random() < 0.4)
+        else:
+            tool = tool_for(rng, BY_KEY[key], split)
+            while tool.name in EXAMPLE_SCHEMAS:  # those names stand for the example tools' own schemas
+                tool = tool_for(rng, BY_KEY[key], split)
+        if tool.name not in names:
+            tools.append(tool)
+            names.add(tool.name)
+    rng.shuffle(tools)
+    return tools
 
 
-def _weather_task(rng: random.Random, split: Split) -> Task:
-    c = city_name(rng, split)
-    args: dict[str, Any] = {"city": c}
-    if rng.random() < 0.35:
-        u = rng.choice(("celsius", "fahrenheit"))
-        args["unit"] = u
-        q = phrasing(rng, _WEATHER_UNIT_QUESTIONS, split).format(c=c, u=u)
-        plan = f"The user wants the weather in {c} in {u}. I will call get_weather with city {c} and unit {u}."
+def schemas(tools: list[Tool]) -> tuple[dict[str, Any], ...]:
+    return tuple(t.schema for t in tools)
+
+
+# --- one exchange each ----------------------------------------------------------------------------
+
+@dataclass
+class Turns:
+    """A conversation being built: the messages so far and the counter for call ids."""
+
+    messages: list[dict[str, Any]]
+    calls: int = 0
+
+    def call_id(self) -> str:
+        self.calls += 1
+        return f"call_{self.calls}"
+
+
+def _answer(rng: random.Random, request: Request, key: str) -> str:
+    texts = {role: str(value) for role, value in request.values.items()} | {"key": key}
+    usable = [a for a in request.tool.intent.answers if all(s in texts for s in _slots(a))]
+    template = rng.choice(usable)
+    for slot, text in texts.items():
+        template = template.replace("{" + slot + "}", text)
+    return template
+
+
+def _slots(template: str) -> list[str]:
+    from nanokit.tiny.intents import slots
+
+    return sorted(slots(template))
+
+
+def _call_turn(turns: Turns, request: Request, reasoning: str) -> dict[str, Any]:
+    return assistant(reasoning=reasoning, calls=(openai_call(request.tool.name, request.arguments, turns.call_id()),))
+
+
+def _tool_message(turns: Turns, result: str) -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": f"call_{turns.calls}", "content": result}
+
+
+def _result_reasoning(request: Request, result: str, key: str) -> str:
+    return f"{request.tool.name} returned {result}. I will tell the user {key}."
+
+
+def _expected_call(request: Request) -> dict[str, Any]:
+    return {"name": request.tool.name, "arguments": request.arguments}
+
+
+def draw(rng: random.Random, split: Split, kind: str, thinking: bool) -> Example:
+    """One example of `kind`, perhaps after earlier exchanges under the same tools."""
+    need: tuple[str, ...] = ()
+    if kind in ("tool_call", "tool_result"):
+        need = (rng.choice(INTENTS).key,)
+    elif kind == "two_step":
+        need = tuple(i.key for i in rng.sample(INTENTS, 2))
+    want = rng.choice(INTENTS).key
+    avoid = (want,) if kind == "no_tool" else ()
+    tools = [] if kind == "no_tool" and rng.random() < 0.15 else toolset(rng, split, need, avoid)
+    turns = Turns(system_prompt(rng, split))
+    for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
+        _history_exchange(rng, split, turns, tools)
+    return _final(rng, split, kind, thinking, turns, tools, need, want)
+
+
+def _history_exchange(rng: random.Random, split: Split, turns: Turns, tools: list[Tool]) -> None:
+    """An earlier question and its answer (reasoning sometimes sent back; the template drops it)."""
+    keep = rng.random() < 0.3
+    if tools and rng.random() < 0.5:
+        request = ask(rng, rng.choice(tools), split, styled(rng, split))
+        result, key = request.tool.intent.result(rng, request.values)
+        turns.messages += [{"role": "user", "content": request.question},
+                           _call_turn(turns, request, call_reasoning(request) if keep else ""),
+                           _tool_message(turns, result),
+                           assistant(_answer(rng, request, key), _result_reasoning(request, result, key) if keep else "")]
+        return
+    question, answer, reasoning = chat_reply(rng, split)
+    turns.messages += [{"role": "user", "content": question}, assistant(answer, reasoning if keep else "")]
+
+
+def _final(rng: random.Random, split: Split, kind: str, thinking: bool, turns: Turns, tools: list[Tool],
+           need: tuple[str, ...], want: str) -> Example:
+    think = (lambda text: text) if thinking else (lambda text: "")
+    offered = schemas(tools)
+    by_intent = {t.intent.key: t for t in tools}
+    if kind in ("tool_call", "tool_result"):
+        request = ask(rng, by_intent[need[0]], split, styled(rng, split))
+        turns.messages.append({"role": "user", "content": request.question})
+        if kind == "tool_call":
+            target = _call_turn(turns, request, think(call_reasoning(request)))
+            return Example(kind, tuple(turns.messages), offered, thinking, target, {"call": _expected_call(request)})
+        result, key = request.tool.intent.result(rng, request.values)
+        turns.messages += [_call_turn(turns, request, think(call_reasoning(request)) if rng.random() < 0.5 else ""),
+                           _tool_message(turns, result)]
+        target = assistant(_answer(rng, request, key), think(_result_reasoning(request, result, key)))
+        return Example(kind, tuple(turns.messages), offered, thinking, target, {"contains": [key]})
+    if kind == "two_step":
+        return _two_step(rng, split, thinking, turns, [by_intent[k] for k in need], offered)
+    if kind == "greeting":
+        question, answer, reasoning, name = greeting_turn(rng, split)
+        turns.messages.append({"role": "user", "content": question})
+        return Example(kind, tuple(turns.messages), offered, thinking, assistant(answer, think(reasoning)),
+                       {"contains": [name] if name else []})
+    if kind == "memory":
+        question, answer, reasoning, name = greeting_turn(rng, split, named=True)
+        turns.messages += [{"role": "user", "content": question}, assistant(answer)]
+        if rng.random() < 0.5:
+            _history_exchange(rng, split, turns, tools)
+        question, answer, reasoning = memory_question(rng, split, name)
+        turns.messages.append({"role": "user", "content": question})
+        return Example(kind, tuple(turns.messages), offered, thinking, assistant(answer, think(reasoning)),
+                       {"contains": [name]})
+    # no_tool: a request no offered tool can serve, or a chat question with tools on the table
+    if rng.random() < 0.6:
+        request = ask(rng, tool_for(rng, BY_KEY[want], split), split, styled(rng, split))
+        answer, reasoning = refusal(rng, request.tool.intent.ability, [t.name for t in tools])
+        question = request.question
     else:
-        q = phrasing(rng, _WEATHER_QUESTIONS, split).format(c=c)
-        plan = f"The user wants the weather in {c}. I will call get_weather with city {c}."
-    answer = rng.choice(_WEATHER_ANSWERS)
-    return Task(q, plan, ToolCall("get_weather", args), lambda r: answer.format(r=r))
+        question, answer, reasoning = chat_reply(rng, split)
+    turns.messages.append({"role": "user", "content": question})
+    return Example(kind, tuple(turns.messages), offered, thinking, assistant(answer, think(reasoning)), {"no_call": True})
 
 
-def _expression(rng: random.Random, split: Split) -> str:
-    ops = ("+", "-", "*", "/")
-    a, b = number(rng, 1, 999, split), number(rng, 1, 99, split)
-    shape = rng.random()
-    if shape < 0.6:
-        return f"{a} {rng.choice(ops)} {b}"
-    c = number(rng, 1, 50, split)
-    if shape < 0.8:
-        return f"{a} {rng.choice(ops)} {b} {rng.choice(ops[:3])} {c}"
-    return f"({a} {rng.choice(ops[:2])} {b}) {rng.choice(ops[2:])} {c}"
-
-
-def _calc_task(rng: random.Random, split: Split) -> Task:
-    e = _expression(rng, split)
-    q = phrasing(rng, _CALC_QUESTIONS, split).format(e=e)
-    plan = f"The user wants the value of {e}. I will call calculator with expression {e}."
-    answer = rng.choice(_CALC_ANSWERS)
-    return Task(q, plan, ToolCall("calculator", {"expression": e}), lambda r: answer.format(e=e, r=r))
-
-
-TASKS: dict[str, Callable[[random.Random, Split], Task]] = {
-    "calculate_tip": _tip_task, "get_weather": _weather_task, "calculator": _calc_task,
-}
-
-
-def run_tool(call: ToolCall) -> str:
-    """Really call the example tool, as the cookbook's tool loop does, and return its result as text."""
-    return str(FUNCTIONS[call.name](**call.arguments))
-
-
-# --- requests ------------------------------------------------------------------------------------
-
-def _system(rng: random.Random) -> list[dict[str, Any]]:
-    return [] if rng.random() < 0.4 else [{"role": "system", "content": rng.choice(SYSTEM_PROMPTS)}]
-
-
-def _offered(rng: random.Random, must: str | None = None, never: str | None = None) -> tuple[dict, ...]:
-    """A random subset of the example tools in random order, containing `must`, not containing `never`."""
-    names = [n for n in SCHEMAS if n != never]
-    chosen = [n for n in names if n == must or rng.random() < 0.6]
-    if must is None and not chosen and rng.random() < 0.5:
-        chosen = [rng.choice(names)]
-    rng.shuffle(chosen)
-    return tuple(SCHEMAS[n] for n in chosen)
-
-
-Tools = tuple[dict[str, Any], ...]
-
-
-def _names(tools: Tools) -> list[str]:
-    return [t["function"]["name"] for t in tools]
-
-
-def tool_question(rng: random.Random, split: Split, thinking: bool, history: list, tool: str | None = None,
-                  tools: Tools | None = None) -> Example:
-    """`tools`, when given, is the tool set offered (and `tool` must be in it); else a random one with `tool`."""
-    tool = tool or rng.choice(_names(tools) if tools else list(TASKS))
-    task = TASKS[tool](rng, split)
-    messages = history + [{"role": "user", "content": task.question}]
-    return Example("tool_call", tuple(messages), tools if tools is not None else _offered(rng, must=tool), thinking,
-                   reasoning=task.plan, tool_call=task.call, meta={"task": task})
-
-
-def tool_result(rng: random.Random, split: Split, thinking: bool, history: list, tool: str | None = None,
-                tools: Tools | None = None) -> Example:
-    asked = tool_question(rng, split, thinking, history, tool, tools)
-    task: Task = asked.meta["task"]
-    result = run_tool(task.call)
-    messages = list(asked.messages) + [
-        openai_assistant := asked.assistant_message(),
-        {"role": "tool", "tool_call_id": openai_assistant["tool_calls"][0]["id"], "content": result},
+def _two_step(rng: random.Random, split: Split, thinking: bool, turns: Turns, tools: list[Tool],
+              offered: tuple[dict[str, Any], ...]) -> Example:
+    """Two requests in one question; the target is one of the three turns, the earlier ones in history."""
+    first, second = (ask(rng, tool, split, styled(rng, split)) for tool in tools)
+    turns.messages.append({"role": "user", "content": two_step_question(rng, split, first.question, second.question)})
+    results = [r.tool.intent.result(rng, r.values) for r in (first, second)]
+    steps = [{"call": _expected_call(r), "result": res} for r, (res, _) in zip((first, second), results)]
+    expect = {"steps": steps, "contains": [results[1][1]]}
+    reasonings = [
+        f"The user asks for two things. First: {call_reasoning(first)}",
+        f"{first.tool.name} returned {results[0][0]}. Next: {call_reasoning(second)}",
+        f"{second.tool.name} returned {results[1][0]}. I have both results and will answer.",
     ]
-    plan = f"The {task.call.name} tool returned {result}. I will give the user this result."
-    return Example("tool_result", tuple(messages), asked.tools, thinking, reasoning=plan,
-                   content=task.answer(result), expect_in_content=result)
+    answer = f"{_answer(rng, first, results[0][1])} {_answer(rng, second, results[1][1])}"
+    stop = rng.choice((0, 1, 1, 2, 2))
+    keep = thinking and rng.random() < 0.5  # clients that send reasoning back vs those that drop it
+    for index, request in enumerate((first, second)):
+        reasoning = reasonings[index] if thinking and (index == stop or keep) else ""
+        call = _call_turn(turns, request, reasoning)
+        if index == stop:
+            return Example("two_step", tuple(turns.messages), offered, thinking, call, expect, meta={"stop": stop})
+        turns.messages += [call, _tool_message(turns, results[index][0])]
+    target = assistant(answer, reasonings[2] if thinking else "")
+    return Example("two_step", tuple(turns.messages), offered, thinking, target, expect, meta={"stop": stop})
 
 
-_GREETINGS = ("Hi, I'm {n}!", "Hello, my name is {n}.", "Hey there, I am {n}.", "Good morning! {n} here.",
-              "Hi! My name is {n}.", "Hello! I'm {n}. Nice to meet you.", "Hey, {n} here. How are you?",
-              "Greetings, I am {n}.", "Hi there, this is {n}.", "Hello from {n}!")
-_GREETING_REPLIES = ("Hello {n}! How can I help you today?", "Nice to meet you, {n}! What can I do for you?",
-                     "Hi {n}! How can I help?", "Hello, {n}! What would you like to know?")
-_PLAIN_GREETINGS = ("Hello!", "Hi", "Hey there!", "Good morning!", "Hi, how are you?", "Hello, who is this?")
-_NAME_QUESTIONS = ("What is my name?", "Do you remember my name?", "What's my name?", "Who am I?",
-                   "Can you tell me my name?", "What did I say my name was?")
-
-
-def _tools_or_random(rng: random.Random, tools: Tools | None) -> Tools:
-    return tools if tools is not None else _offered(rng)
-
-
-def greeting(rng: random.Random, split: Split, thinking: bool, history: list, tools: Tools | None = None) -> Example:
-    if rng.random() < 0.2:
-        q = rng.choice(_PLAIN_GREETINGS)
-        return Example("greeting", tuple(history + [{"role": "user", "content": q}]), _tools_or_random(rng, tools),
-                       thinking,
-                       reasoning="The user greets me. No tool is needed; I will greet them back.",
-                       content="Hello! How can I help you today?")
-    name = person_name(rng, split)
-    q = phrasing(rng, _GREETINGS, split).format(n=name)
-    return Example("greeting", tuple(history + [{"role": "user", "content": q}]), _tools_or_random(rng, tools),
-                   thinking, reasoning=f"The user greets me and says their name is {name}. I will greet {name} back.",
-                   content=rng.choice(_GREETING_REPLIES).format(n=name), expect_in_content=name)
-
-
-def fact(rng: random.Random, split: Split, thinking: bool, history: list, tools: Tools | None = None) -> Example:
-    question, answer = rng.choice(FACTS)
-    return Example("fact", tuple(history + [{"role": "user", "content": question}]), _tools_or_random(rng, tools),
-                   thinking,
-                   reasoning="The user asks a simple question I can answer directly. No tool is needed.",
-                   content=answer)
-
-
-def memory(rng: random.Random, split: Split, thinking: bool, history: list, tools: Tools | None = None) -> Example:
-    """'My name is X' early in the conversation, 'What is my name?' at the end."""
-    intro = greeting(rng, split, thinking, history, tools)
-    while not intro.expect_in_content:  # a plain greeting has no name to remember
-        intro = greeting(rng, split, thinking, history, tools)
-    name, offered = intro.expect_in_content, intro.tools
-    messages = list(intro.messages) + [intro.assistant_message()]
-    if rng.random() < 0.5:  # something else happens in between
-        between = rng.choice((fact, tool_result) if tools is None or tools else (fact,))(
-            rng, split, thinking, messages, tools=tools)
-        messages = list(between.messages) + [{"role": "assistant", "content": between.content}]
-        offered = between.tools
-    messages.append({"role": "user", "content": rng.choice(_NAME_QUESTIONS)})
-    return Example("memory", tuple(messages), offered, thinking,
-                   reasoning=f"Earlier in this conversation the user said their name is {name}.",
-                   content=f"Your name is {name}.", expect_in_content=name)
-
-
-_MISSING = {
-    "get_weather": "I don't have a weather tool here, so I can't check the weather in {x}.",
-    "calculate_tip": "I don't have a tip calculator tool here, so I can't work out that tip for you.",
-    "calculator": "I don't have a calculator tool here, so I can't evaluate {x} reliably.",
-}
-
-
-def missing_tool(rng: random.Random, split: Split, thinking: bool, history: list,
-                 tools: Tools | None = None) -> Example:
-    tool = rng.choice([n for n in TASKS if n not in _names(tools)] if tools is not None else list(TASKS))
-    task = TASKS[tool](rng, split)
-    x = task.call.arguments.get("city") or task.call.arguments.get("expression") or ""
-    return Example("missing_tool", tuple(history + [{"role": "user", "content": task.question}]),
-                   tools if tools is not None else _offered(rng, never=tool), thinking,
-                   reasoning=f"The user needs {tool}, but that tool is not offered. I will say so.",
-                   content=_MISSING[tool].format(x=x))
-
-
-FAMILIES: dict[str, tuple[Callable[..., Example], float]] = {
-    "tool_call": (tool_question, 0.30),
-    "tool_result": (tool_result, 0.24),
-    "greeting": (greeting, 0.13),
-    "fact": (fact, 0.10),
-    "memory": (memory, 0.15),
-    "missing_tool": (missing_tool, 0.08),
-}
-
-
-def _history(rng: random.Random, split: Split, thinking: bool) -> list[dict[str, Any]]:
-    """An earlier, finished exchange (or none) that a second question follows."""
-    messages = _system(rng)
-    if rng.random() < 0.35:
-        family = rng.choice(("tool_result", "greeting", "fact"))
-        earlier = FAMILIES[family][0](rng, split, rng.random() < 0.5, list(messages))
-        messages = list(earlier.messages) + [{"role": "assistant", "content": earlier.content}]
-    return messages
-
-
-def example(rng: random.Random, split: Split = "train", family: str | None = None,
-            thinking: bool | None = None) -> Example:
-    """One example of `family` (or a weighted random family)."""
-    if family is None:
-        names = list(FAMILIES)
-        family = rng.choices(names, weights=[FAMILIES[n][1] for n in names])[0]
-    thinking = rng.random() < 0.5 if thinking is None else thinking
-    return FAMILIES[family][0](rng, split, thinking, _history(rng, split, thinking))
+def example(rng: random.Random, split: Split = "train", kind: str | None = None, thinking: bool | None = None) -> Example:
+    kind = kind or rng.choices(KINDS, weights=[WEIGHTS[k] for k in KINDS])[0]
+    return draw(rng, split, kind, rng.random() < 0.5 if thinking is None else thinking)
 
 
 def examples(seed: int, split: Split = "train") -> Iterator[Example]:
@@ -341,43 +267,4 @@ def examples(seed: int, split: Split = "train") -> Iterator[Example]:
         yield example(rng, split)
 
 
-# --- longer conversations for training ----------------------------------------------------------
-
-def _fits(family: str, tools: Tools, final: bool) -> bool:
-    if family == "tool_call":
-        return final and bool(tools)  # a call ends the conversation: its result would be the next turn
-    if family == "tool_result":
-        return bool(tools)
-    if family == "missing_tool":
-        return len(tools) < len(TASKS)
-    return True
-
-
-def conversation(rng: random.Random, split: Split = "train", *, max_exchanges: int = 4) -> Example:
-    """Up to `max_exchanges` exchanges under one tool set; the last is the example's own turn.
-
-    Every earlier assistant turn is exactly what the model should answer at that point with reasoning off
-    (the template renders history turns as `<think></think>` + answer, the thinking-off generation), so
-    training puts loss on all of them: several lessons for one rendering of the tool descriptions.
-    """
-    tools = _offered(rng)
-    thinking = rng.random() < 0.5
-    names = list(FAMILIES)
-    messages = _system(rng)
-    exchanges = rng.randint(1, max_exchanges)
-    for index in range(exchanges):
-        final = index == exchanges - 1
-        fitting = [n for n in names if _fits(n, tools, final)]
-        family = rng.choices(fitting, weights=[FAMILIES[n][1] for n in fitting])[0]
-        ex = FAMILIES[family][0](rng, split, thinking if final else False, list(messages), tools=tools)
-        if final:
-            return dataclasses.replace(ex, history_targets=True)
-        messages = list(ex.messages) + [ex.assistant_message()]
-    raise AssertionError("unreachable")
-
-
-def conversations(seed: int, split: Split = "train", *, max_exchanges: int = 4) -> Iterator[Example]:
-    """An endless, seeded stream of `conversation()`s."""
-    rng = random.Random(f"{split}-conversations-{seed}")
-    while True:
-        yield conversation(rng, split, max_exchanges=max_exchanges)
+__all__ = ["FACTS", "KINDS", "Example", "assistant", "draw", "example", "examples", "openai_call", "toolset"]

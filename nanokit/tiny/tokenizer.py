@@ -1,8 +1,14 @@
 """The embedded model's tokenizer: a small byte-level BPE with Nemotron's special tokens at Nemotron's ids.
 
 Digits are always split one per token, so the model copies numbers digit by digit instead of having to
-know a token for every number; the BPE merges are learnt from the synthetic corpus, so the protocol's
-markup and the synthetic world's words cost few tokens. Any other text still encodes, byte by byte.
+know a token for every number. A capitalised word is cut after its first three letters and snake_case
+names at their underscores, so a name the model has never seen ("Lisbondy", "STIAK", "get_weather")
+is made of pieces it has copied many times, not one rare whole-word token (in the previous model a
+held-out "Tokyo", one token seen only in facts, was copied as another city). Measured on 300 held-out
+conversations with a 1,024 vocabulary: 470 tokens per conversation against 433 with whole words, and
+"Tokyo", "get_weather" no longer single tokens (at 2,048 entries whole words come back: " Tokyo").
+The BPE merges are learnt from the synthetic corpus, so the protocol's markup and common words cost few
+tokens. Any other text still encodes, byte by byte.
 """
 
 from __future__ import annotations
@@ -16,10 +22,10 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_token
 VOCAB_SIZE = 1024
 
 # Pieces BPE may merge within: whole markup tags with their newlines ("<name>", "</type>\n"), "<function="
-# openers, single digits, words (with a leading space), single punctuation, runs of newlines or spaces.
-# Keeping tags whole makes the protocol cheap in tokens; keeping words apart from tags lets the model copy
-# a tool or city name it has never seen.
-PRE_TOKEN_PATTERN = r"\n?</?[a-z_]+>\n?|<[a-z_]+=|\d| ?[A-Za-z_]+| ?[^\sA-Za-z\d]|\n+| +"
+# openers, single digits, a capital with at most two more letters, lowercase words, "_", single
+# punctuation, runs of newlines or spaces. Tags whole make the protocol cheap in tokens; words apart from
+# tags, capitals and underscores let the model copy a tool, person or city name it has never seen.
+PRE_TOKEN_PATTERN = r"\n?</?[a-z_]+>\n?|<[a-z_]+=|\d| ?[A-Z][a-z]{0,2}| ?[a-z]+|_| ?[^\sA-Za-z\d]|\n+| +"
 
 # Ids 0-2 and 10-15 are the real Nemotron-3-Nano tokenizer's; the rest of 0-19 are reserved fillers.
 SPECIAL_TOKENS: tuple[str, ...] = (

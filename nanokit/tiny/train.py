@@ -1,15 +1,18 @@
-"""Training the embedded model on synthetic chats, on CPU, reproducibly from a seed.
+"""Training the embedded model on synthetic chats, reproducibly from a seed, on CPU or one GPU.
 
 `train(TrainConfig(...))` learns the tokenizer from rendered synthetic conversations, then trains
-transformers' NemotronH (the same weight names vLLM loads) with the loss on the assistant's turn only,
-and writes model.safetensors, tokenizer.json and training.json into the output folder (by default the
-package's weights/ folder, which `build()` ships).
+transformers' NemotronH (the same weight names vLLM loads) with the loss on the answer turn only, and
+writes model.safetensors, tokenizer.json and training.json into the output folder (by default the
+package's weights/ folder, which `build()` ships). Worker processes draw and render the data while the
+model trains: chunk k of the stream is drawn from its own seed and sorted by length into batches, so
+the data and its order depend on the seed only, never on how many workers there are. Progress goes to
+stdout about every 30 s; snapshots go to out/step-N every `save_every` steps, so a run cut short
+still leaves weights. Only torch, transformers, tokenizers, safetensors, jinja2 and numpy are needed.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import math
 import multiprocessing
@@ -18,45 +21,58 @@ import random
 import sys
 import tempfile
 import time
+import types
+from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+if __name__ in ("__main__", "__mp_main__") and not __package__:
+    # Run as a file (`python nanokit/tiny/train.py KEY=VALUE ...`, and the data workers it spawns): import
+    # nanokit as a bare package, without nanokit/__init__.py, which imports the client libraries (openai,
+    # httpx, ...) that a machine lent only for training may lack; and take this folder off sys.path, where
+    # its modules (evaluate.py, data.py) would shadow libraries of those names.
+    _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+    sys.path[0] = str(_PACKAGE_DIR.parent)
+    _bare = types.ModuleType("nanokit")
+    _bare.__path__ = [str(_PACKAGE_DIR)]
+    sys.modules.setdefault("nanokit", _bare)
 
 from nanokit.errors import ConfigError
 from nanokit.tiny.architecture import MAX_MODEL_LEN, model_config
 from nanokit.tiny.checkpoint import chat_template
-from nanokit.tiny.corpus import encode, hf_tokenizer, render_prompt
-from nanokit.tiny.data import conversations, examples
+from nanokit.tiny.corpus import encode, hf_tokenizer, prompt_and_completion
+from nanokit.tiny.data import example, examples
 from nanokit.tiny.tokenizer import build_tokenizer
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 PAD_ID = 3
+PROGRESS_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 0
-    # The defaults are the shipped weights' recipe: trained with device='cuda' in 786 s on an H100 (see
-    # weights/training.json); on 2 CPU cores the same recipe takes hours.
-    steps: int = 8000
-    batch_size: int = 32
-    learning_rate: float = 3e-3
-    warmup_steps: int = 30
+    # The defaults are the shipped weights' recipe, sized for one H200 (see weights/training.json): a tiny
+    # model is launch-bound on a GPU, so a step of 128 rows costs little more than one of 32.
+    steps: int = 4000
+    batch_size: int = 128
+    learning_rate: float = 4e-3
+    warmup_steps: int = 200
     weight_decay: float = 0.01
     tokenizer_examples: int = 4000
     threads: int = 2
     device: str = "cpu"
-    encode_workers: int = 0  # processes rendering the training data (0: one per CPU core); the result is the same
-    # "single": one example per row, loss on its last turn only (the shipped weights' recipe);
-    # "conversations": multi-exchange chats with loss on every assistant turn (data.conversation), an
-    # experiment that has not beaten "single" yet (see the issue notes).
-    data: str = "single"
-    max_exchanges: int = 4
+    encode_workers: int = 0  # processes drawing and rendering the data (0: one per CPU core but one)
+    window: int = 32  # batches drawn, sorted by length and shuffled together (less padding)
     # The output layer shares the input embedding while training (saved as two equal tensors, since vLLM's
     # NemotronH loads lm_head.weight on its own), so copying a word from the question into a tool argument
-    # writes the token it read. Started side by side from one seed on one GPU, the tied run's loss was the
-    # lower one (0.38 against 0.46 at step 1,650).
+    # writes the token it read.
     tie_embeddings: bool = True
-    save_every: int = 0  # also write a checkpoint to out/step-N every N steps (0: only the final one)
+    save_every: int = 1000  # also write a checkpoint to out/step-N every N steps (0: only the final one)
+    # Stop early (saving what there is, steps_done < steps in the record) once this many seconds have
+    # passed, the learning-rate schedule shortened to end there; 0: no limit. A guard for lent machines
+    # with a hard wall-clock limit; with it the run depends on the machine's speed, so CPU runs leave it 0.
+    max_seconds: float = 0.0
     # Continue from a checkpoint folder (its weights and its tokenizer) instead of starting from scratch:
     # how a later stage of a recipe runs. The folder's training.json is kept in this run's record.
     init_from: str = ""
@@ -69,43 +85,72 @@ class TrainReport:
     final_loss: float
     tokens_seen: int
     parameters: int
-    steps_done: int  # less than config.steps in a save_every snapshot
+    steps_done: int  # less than config.steps in a save_every snapshot or a run stopped by max_seconds
 
 
 def _log(progress: bool, message: str) -> None:
     if progress:
-        print(message, file=sys.stderr, flush=True)
-
-
-def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, rng: random.Random):
-    """Batches of similar length (less padding), in a seeded random order."""
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    rng.shuffle(batches)
-    return batches
-
-
-def _tensor_batch(encoded, indices, torch, device):
-    width = max(len(encoded[i][0]) for i in indices)
-    ids = torch.full((len(indices), width), PAD_ID, dtype=torch.long)
-    labels = torch.full((len(indices), width), -100, dtype=torch.long)
-    for row, i in enumerate(indices):
-        x, y = encoded[i]
-        ids[row, :len(x)] = torch.tensor(x)
-        labels[row, :len(y)] = torch.tensor(y)
-    return ids.to(device), labels.to(device)
+        print(message, flush=True)
 
 
 _WORKER_TOKENIZER = None
 
 
-def _init_worker(tokenizer_json: str, template: str) -> None:
+def _init_worker(tokenizer_json: str, template: str, threads: int) -> None:
     global _WORKER_TOKENIZER
     _WORKER_TOKENIZER = hf_tokenizer(tokenizer_json, template)
 
 
-def _encode_in_worker(example):
-    return encode(_WORKER_TOKENIZER, example)
+def encode_chunk(seed: int, chunk: int, rows: int) -> list[tuple[list[int], int]]:
+    """Chunk `chunk` of the training stream: (token ids, prompt length) per row, from its own seed."""
+    rng = random.Random(f"train-{seed}-chunk-{chunk}")
+    encoded = []
+    for _ in range(rows):
+        ids, labels = encode(_WORKER_TOKENIZER, example(rng, "train"))
+        prompt = labels.count(-100)
+        encoded.append((ids[:MAX_MODEL_LEN], min(prompt, MAX_MODEL_LEN)))
+    return encoded
+
+
+def _chunk_batches(encoded: list[tuple[list[int], int]], batch_size: int, rng: random.Random):
+    """A chunk's rows as batches of similar length, in a seeded random order."""
+    order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i][0]), i))
+    batches = [[encoded[i] for i in order[k:k + batch_size]] for k in range(0, len(order), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def batch_stream(config: TrainConfig, pool, seed: int):
+    """Batches for `config.steps` steps, drawn and rendered in `pool` a few chunks ahead of the training."""
+    rows = config.window * config.batch_size
+    chunks = math.ceil(config.steps / config.window)
+    ahead: deque = deque()
+    submitted = 0
+    depth = 2 * max(1, getattr(pool, "_processes", 1))
+    for chunk in range(chunks):
+        while submitted < chunks and len(ahead) < depth:
+            ahead.append(pool.apply_async(encode_chunk, (seed, submitted, rows)))
+            submitted += 1
+        encoded = ahead.popleft().get()
+        yield from _chunk_batches(encoded, config.batch_size, random.Random(f"order-{seed}-{chunk}"))
+
+
+def _tensor_batch(rows, torch, device):
+    width = max(len(ids) for ids, _ in rows)
+    ids = torch.full((len(rows), width), PAD_ID, dtype=torch.long)
+    labels = torch.full((len(rows), width), -100, dtype=torch.long)
+    for row, (x, prompt) in enumerate(rows):
+        ids[row, :len(x)] = torch.tensor(x)
+        labels[row, prompt:len(x)] = torch.tensor(x[prompt:])
+    return ids.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+
+
+def learn_tokenizer(config: TrainConfig, template: str) -> str:
+    """The tokenizer learnt from rendered conversations of a separate seeded stream (tokenizer.json text)."""
+    stream = examples(config.seed + 1_000_003)
+    scratch = hf_tokenizer(build_tokenizer(["x"]).to_str(), template)
+    corpus = ["".join(prompt_and_completion(scratch, next(stream))) for _ in range(config.tokenizer_examples)]
+    return build_tokenizer(corpus).to_str()
 
 
 def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None, *, progress: bool = True) -> TrainReport:
@@ -116,44 +161,26 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     start = time.monotonic()
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    rng = random.Random(config.seed)
     out = Path(out_dir) if out_dir is not None else WEIGHTS_DIR
     template = chat_template()
 
-    if config.data not in ("conversations", "single"):
-        raise ConfigError(f"data must be 'conversations' or 'single', got {config.data!r}.")
     if config.device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device={config.device!r} but torch sees no CUDA GPU here; train with device='cpu'.")
     init = _checkpoint(config.init_from) if config.init_from else None
     if init is not None:
         tokenizer_json = init["tokenizer"]
         _log(progress, f"continuing from {config.init_from} (its tokenizer and weights)")
-    else:  # the tokenizer is learnt from rendered conversations of a separate seeded stream
-        stream = examples(config.seed + 1_000_003)
-        scratch = hf_tokenizer(build_tokenizer(["x"]).to_str(), template)
-        corpus = [render_prompt(scratch, ex) + ex.completion()
-                  for ex in (next(stream) for _ in range(config.tokenizer_examples))]
-        tokenizer_json = build_tokenizer(corpus).to_str()
-        _log(progress, f"tokenizer learnt from {len(corpus)} conversations ({time.monotonic() - start:.0f}s)")
-
-    stream = (conversations(config.seed, max_exchanges=config.max_exchanges) if config.data == "conversations"
-              else examples(config.seed))
-    pending = [dataclasses.replace(next(stream), meta={}) for _ in range(config.steps * config.batch_size)]
-    cores = os.cpu_count() or 1
-    workers = max(1, min(config.encode_workers or cores, cores))
-    # Rendering is the slow part of data preparation; pool.map keeps the order, so the result is the same.
-    with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (tokenizer_json, template)) as pool:
-        encoded = pool.map(_encode_in_worker, pending, chunksize=256)
-    encoded = [(x[:MAX_MODEL_LEN], y[:MAX_MODEL_LEN]) for x, y in encoded]
-    batches = _batches(encoded, config.batch_size, rng)
-    _log(progress, f"{len(encoded)} training conversations encoded, mean {sum(len(x) for x, _ in encoded) / len(encoded):.0f} "
-                   f"tokens ({time.monotonic() - start:.0f}s)")
+    else:
+        tokenizer_json = learn_tokenizer(config, template)
+        _log(progress, f"tokenizer learnt from {config.tokenizer_examples} conversations ({time.monotonic() - start:.0f}s)")
 
     model = NemotronHForCausalLM(NemotronHConfig(**model_config()))
     if init is not None:
         # save_pretrained writes NemotronH's backbone under its checkpoint name, "backbone." (what vLLM loads).
         model.load_state_dict({k.replace("backbone.", "model.", 1): v.float() for k, v in init["weights"].items()})
     model = model.to(config.device)
+    if config.device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True  # GPU runs are not bit-reproducible anyway
     if config.tie_embeddings:
         model.lm_head.weight = model.model.embeddings.weight
     model.train()
@@ -161,37 +188,62 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
                                   betas=(0.9, 0.98))
 
-    def lr_at(step: int) -> float:
+    def lr_at(step: int, elapsed: float) -> float:
+        """Linear warm-up, then a cosine over whichever is further along, the steps or (with max_seconds)
+        the clock: a run the time limit cuts short still ends at the low rate, not in mid-schedule."""
         if step < config.warmup_steps:
-            return (step + 1) / config.warmup_steps
-        progress_ = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress_))
+            return config.learning_rate * (step + 1) / config.warmup_steps
+        done = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+        if config.max_seconds:
+            done = max(done, elapsed / config.max_seconds)
+        return config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, done))))
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
-    tokens, recent = 0, []
-    for step, indices in enumerate(batches[:config.steps]):
-        ids, labels = _tensor_batch(encoded, indices, torch, config.device)
-        loss = assistant_loss(model, ids, labels, torch)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        tokens += ids.numel()
-        recent = (recent + [loss.item()])[-20:]
-        if config.save_every and (step + 1) % config.save_every == 0 and step + 1 < config.steps:
-            snapshot = TrainReport(out / f"step-{step + 1}", time.monotonic() - start, sum(recent) / len(recent),
-                                   tokens, parameters, step + 1)
-            _save_model(copy.deepcopy(model), tokenizer_json, snapshot.out_dir, config, snapshot, torch, init)
-        if progress and (step % (25 if config.device != "cpu" else 5) == 0 or step == config.steps - 1):
-            _log(progress, f"step {step + 1}/{config.steps} loss {sum(recent) / len(recent):.4f} "
-                           f"({time.monotonic() - start:.0f}s)")
+    cores = os.cpu_count() or 1
+    workers = max(1, min(config.encode_workers or cores - 1, cores))
+    tokens, recent, steps_done, last_print = 0, [], 0, time.monotonic()
+    _log(progress, f"{parameters:,} parameters on {config.device}; {config.steps} steps of {config.batch_size} "
+                   f"rows, data drawn by {workers} processes")
+    with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (tokenizer_json, template, 1)) as pool:
+        for step, rows in enumerate(batch_stream(config, pool, config.seed)):
+            if step >= config.steps:
+                break
+            ids, labels = _tensor_batch(rows, torch, config.device)
+            loss = assistant_loss(model, ids, labels, torch)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            lr = lr_at(step, time.monotonic() - start)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            tokens += ids.numel()
+            # Kept on the device and read only when printed: a .item() every step would make the CPU wait
+            # for the GPU each step instead of queueing the next one while it computes.
+            recent = (recent + [loss.detach()])[-50:]
+            steps_done = step + 1
+            now = time.monotonic()
+            if config.save_every and steps_done % config.save_every == 0 and steps_done < config.steps:
+                snapshot = TrainReport(out / f"step-{steps_done}", now - start, _mean(recent),
+                                       tokens, parameters, steps_done)
+                _save_model(copy.deepcopy(model), tokenizer_json, snapshot.out_dir, config, snapshot, torch, init)
+                _log(progress, f"snapshot {snapshot.out_dir}")
+            if now - last_print >= PROGRESS_SECONDS or step == 0 or steps_done == config.steps:
+                last_print = now
+                _log(progress, f"step {steps_done}/{config.steps} loss {_mean(recent):.4f} "
+                               f"lr {lr:.2e} elapsed {now - start:.0f}s")
+            if config.max_seconds and now - start > config.max_seconds:
+                _log(progress, f"stopping at step {steps_done}: max_seconds={config.max_seconds:.0f} passed")
+                break
 
     seconds = time.monotonic() - start
-    report = TrainReport(out, seconds, sum(recent) / len(recent), tokens, parameters, config.steps)
+    report = TrainReport(out, seconds, _mean(recent), tokens, parameters, steps_done)
     _save_model(model, tokenizer_json, out, config, report, torch, init)
     _log(progress, f"wrote {out} in {seconds:.0f}s")
     return report
+
+
+def _mean(losses: list) -> float:
+    return float(sum(float(x) for x in losses) / len(losses))
 
 
 def assistant_loss(model, ids, labels, torch):
@@ -230,7 +282,8 @@ def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: Tr
     leaves the previous checkpoint whole instead of new weights beside an old tokenizer."""
     record = {"config": asdict(config), "seconds": round(report.seconds, 1), "final_loss": round(report.final_loss, 4),
               "steps_done": report.steps_done, "tokens_seen": report.tokens_seen, "parameters": report.parameters,
-              "torch_threads": config.threads}
+              "torch_threads": config.threads, "device_name": _device_name(config.device, torch),
+              "model_config": model_config()}
     if init is not None:  # the earlier stage(s) this run continued from
         record["init"] = init["record"]
     out.mkdir(parents=True, exist_ok=True)
@@ -243,6 +296,10 @@ def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: Tr
             os.replace(Path(staging) / name, out / name)
 
 
+def _device_name(device: str, torch) -> str:
+    return torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
+
+
 def _parse(key: str, text: str):
     default = getattr(TrainConfig, key)
     if isinstance(default, bool):
@@ -252,7 +309,16 @@ def _parse(key: str, text: str):
     return type(default)(text)
 
 
-if __name__ == "__main__":  # python -m nanokit.tiny.train KEY=VALUE ... [out=DIR]
-    options = dict(arg.split("=", 1) for arg in sys.argv[1:])
+def main(argv: list[str]) -> None:
+    """`python nanokit/tiny/train.py KEY=VALUE ... [out=DIR]`: TrainConfig's fields, no typer needed."""
+    import importlib
+
+    module = importlib.import_module("nanokit.tiny.train")  # the package's copy, which the workers import too
+
+    options = dict(arg.split("=", 1) for arg in argv)
     target = options.pop("out", None)
-    train(TrainConfig(**{k: _parse(k, v) for k, v in options.items()}), target)
+    module.train(module.TrainConfig(**{k: _parse(k, v) for k, v in options.items()}), target)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,168 @@
+"""What a user can ask a tool for, and how one request for it is drawn: a tool schema, a question, a call.
+
+An `Intent` (checking the weather, converting money, ...) lists the words its tools may be named and
+described with, its parameters, the questions that ask for it and the shapes of its results. `tool_for`
+draws one tool declaration for it (name style, description wording, parameter names, optional fields),
+`ask` draws a question with fresh values and the exact call that answers it, its arguments typed as the
+schema says and written in the question exactly as `str()` renders them, so a call is a copy.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nanokit.tiny.values import Split, held_out, pick, pseudo_word
+
+JSON_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "enum": "string"}
+
+
+@dataclass(frozen=True)
+class Param:
+    role: str                                  # the slot name in questions, e.g. "city"
+    names: tuple[str, ...]                     # parameter names a tool may give it
+    kind: str                                  # string | integer | number | boolean | enum
+    draw: Callable[[random.Random, Split], Any]
+    descriptions: tuple[str, ...]
+    optional: bool = False
+    enum: tuple[str, ...] = ()
+    # How a value is written in a question when that is not str(value) (booleans, enum synonyms).
+    surfaces: dict[Any, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Intent:
+    key: str
+    ability: str                               # "check the weather": for reasoning and refusals
+    verbs: tuple[str, ...]
+    nouns: tuple[str, ...]
+    descriptions: tuple[str, ...]
+    params: tuple[Param, ...]
+    questions: tuple[str, ...]
+    result: Callable[[random.Random, dict[str, Any]], tuple[str, str]]  # (tool result text, value to restate)
+    answers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One drawn declaration of an intent: the OpenAI schema and which parameter plays which role."""
+
+    intent: Intent
+    schema: dict[str, Any]
+    roles: dict[str, str]                      # role -> parameter name
+
+    @property
+    def name(self) -> str:
+        return self.schema["function"]["name"]
+
+
+@dataclass(frozen=True)
+class Request:
+    tool: Tool
+    question: str
+    arguments: dict[str, Any]
+    values: dict[str, Any]                     # role -> value, for answers and reasoning
+
+
+def _style(words: list[str], rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.55:
+        return "_".join(words)
+    if roll < 0.9:
+        return words[0] + "".join(w[:1].upper() + w[1:] for w in words[1:])
+    return "".join(words)
+
+
+def tool_name(rng: random.Random, intent: Intent, split: Split) -> str:
+    """A snake_case or camelCase name from the intent's words, or now and then an opaque one (only the
+    description then says what the tool does)."""
+    for _ in range(50):
+        if rng.random() < 0.15:
+            words = [pseudo_word(rng).lower(), rng.choice(("tool", "api", "fn", "service", "helper", "v2"))]
+        else:
+            words = [rng.choice(intent.verbs), *rng.choice(intent.nouns).split()] if rng.random() < 0.8 \
+                else rng.choice(intent.nouns).split()
+        name = _style([w for part in words for w in part.split("_")], rng)
+        if held_out(name) == (split == "eval"):
+            return name
+    return name
+
+
+_DESCRIPTION_FRAMES = ("{d}", "Use this to {l}", "This tool will {l}", "Tool that can {l}",
+                       "{d} Returns the result.", "Call this function to {l}", "{d} Works for any input.",
+                       "Helper: {l}")
+
+
+def description(rng: random.Random, intent: Intent, split: Split) -> str:
+    """One of the intent's descriptions, plain or in a frame ("Use this to ..."), from the split's side."""
+    worded = [frame.format(d=base, l=base[:1].lower() + base[1:])
+              for base in intent.descriptions for frame in _DESCRIPTION_FRAMES]
+    plain = [d for d in intent.descriptions if held_out(d) == (split == "eval")]
+    return rng.choice(plain) if plain and rng.random() < 0.4 else pick(rng, sorted(set(worded)), split)
+
+
+def _param_schema(rng: random.Random, param: Param, split: Split) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": JSON_TYPES[param.kind]}
+    if param.kind == "enum":
+        schema["enum"] = list(param.enum)
+    if rng.random() < 0.85:
+        schema["description"] = pick(rng, param.descriptions, split, share=4)
+    return schema
+
+
+def tool_for(rng: random.Random, intent: Intent, split: Split) -> Tool:
+    """A fresh declaration of `intent`: drawn name, description, parameter names and order of optionals."""
+    roles, properties, required = {}, {}, []
+    for param in intent.params:
+        if param.optional and rng.random() < 0.3:
+            continue  # this declaration leaves the optional parameter out
+        name = pick(rng, param.names, split, share=4)
+        if name in properties:
+            name = name + "_" + param.role
+        roles[param.role] = name
+        properties[name] = _param_schema(rng, param, split)
+        if not param.optional:
+            required.append(name)
+    function = {"name": tool_name(rng, intent, split), "description": description(rng, intent, split),
+                "parameters": {"type": "object", "properties": properties, "required": required}}
+    return Tool(intent, {"type": "function", "function": function}, roles)
+
+
+SLOT = re.compile(r"\{(\w+)\}")
+
+
+def slots(template: str) -> set[str]:
+    return set(SLOT.findall(template))
+
+
+def fill(template: str, texts: dict[str, str]) -> str:
+    return SLOT.sub(lambda m: texts[m.group(1)], template)
+
+
+def surface(rng: random.Random, param: Param, value: Any) -> str:
+    options = param.surfaces.get(value)
+    return rng.choice(options) if options else str(value)
+
+
+def ask(rng: random.Random, tool: Tool, split: Split, style: Callable[[str], str] = str) -> Request:
+    """A question for `tool` with fresh values, and the call that answers it.
+
+    Templates are chosen among those that name every required role the tool has; an optional role the
+    template names goes into the arguments when the tool declares it (else the template is not used).
+    `style` rewrites the template's own words (lowercase, a greeting first...), never the values.
+    """
+    intent = tool.intent
+    required = {p.role for p in intent.params if not p.optional}
+    fitting = [q for q in intent.questions if required <= slots(q) and slots(q) <= set(tool.roles) | required]
+    template = style(pick(rng, fitting, split))
+    values = {p.role: p.draw(rng, split) for p in intent.params if p.role in slots(template)}
+    properties = tool.schema["function"]["parameters"]["properties"]
+    for role, value in values.items():  # an integer parameter (calculate_tip's bill_total) gets a whole number
+        if isinstance(value, float) and properties[tool.roles[role]]["type"] == "integer":
+            values[role] = int(value)
+    texts = {p.role: surface(rng, p, values[p.role]) for p in intent.params if p.role in values}
+    arguments = {tool.roles[p.role]: values[p.role] for p in intent.params if p.role in values}
+    return Request(tool, fill(template, texts), arguments, values)
