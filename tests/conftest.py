@@ -39,6 +39,17 @@ def bare_server():
 
 
 @pytest.fixture(scope="session")
+def released_template_server():
+    """The shipped weights served with the released rules' template (nanokit/tiny/chat_template.jinja) in
+    place of the one they were trained with: for tests of what vLLM renders, not of what the model answers."""
+    from nanokit.tiny.checkpoint import build, chat_template
+
+    server = _start(model=str(build(template=chat_template(), progress=False)))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

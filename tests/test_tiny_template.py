@@ -401,10 +401,11 @@ def vllm_render(server, tokenizer, **body) -> str:
 
 
 @pytest.mark.integration
-def test_vllm_renders_a_tool_loop_as_written(server, tokenizer):
+def test_vllm_renders_a_tool_loop_as_written(released_template_server, tokenizer):
     """What vLLM hands the model: `reasoning` copied to `reasoning_content`, JSON arguments parsed, and
     a tool given without a description rendered with <description>None</description>, as the released
     template does under vLLM (its request model fills description with None)."""
+    server = released_template_server
     tools = [
         {"type": "function", "function": {"name": "get_weather", "description": "Weather now.", "parameters": {
             "type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
@@ -439,7 +440,8 @@ def test_vllm_renders_a_tool_loop_as_written(server, tokenizer):
 
 
 @pytest.mark.integration
-def test_vllm_passes_both_template_options(server, tokenizer):
+def test_vllm_passes_both_template_options(released_template_server, tokenizer):
+    server = released_template_server
     messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "reasoning": "They greet me.", "content": "Hello!"},
                 {"role": "user", "content": "Bye"}]
     rendered = vllm_render(server, tokenizer, messages=messages,

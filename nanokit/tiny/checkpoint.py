@@ -30,8 +30,22 @@ _PACKAGE = resources.files("nanokit.tiny")
 
 
 def chat_template() -> str:
-    """The embedded model's chat template (Jinja source)."""
+    """The chat template nanokit renders the released protocol with (Jinja source): what training data
+    is rendered through, and what new weights are saved with."""
     return (_PACKAGE / "chat_template.jinja").read_text(encoding="utf-8")
+
+
+def served_template(weights_dir: Path | None = None, *, trained: bool = True) -> str:
+    """The template a build serves: the one the weights were trained with (weights/chat_template.jinja,
+    written by `nanokit tiny train`) when they carry one, else `chat_template()`.
+
+    A model speaks the byte format it was trained on. Serving weights with a template whose newlines
+    differ from their training data costs them most of their accuracy (measured 2026-12-01: the weights
+    trained in session 5 answered '' after every tool result once the released rules' template served
+    them), so the template travels with the weights and changes only when they are retrained.
+    """
+    carried = shipped_file("chat_template.jinja", weights_dir) if trained else None
+    return carried.read_text(encoding="utf-8") if carried is not None else chat_template()
 
 
 def shipped_file(name: str, weights_dir: Path | None = None) -> Path | None:
@@ -69,13 +83,14 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def fingerprint(*, trained: bool = True, weights_dir: Path | None = None) -> str:
+def fingerprint(*, trained: bool = True, weights_dir: Path | None = None, template: str | None = None) -> str:
     """A short hash of every input of the build; equal fingerprints mean byte-identical directories."""
     weights = shipped_file("model.safetensors", weights_dir) if trained else None
+    template = template if template is not None else served_template(weights_dir, trained=weights is not None)
     inputs = {
         "format": BUILD_FORMAT,
         "config": weights_config(weights_dir) if trained else model_config(),
-        "template": _sha256(chat_template().encode()),
+        "template": _sha256(template.encode()),
         "tokenizer": _sha256(tokenizer_json(weights_dir).encode()),
         "weights": _sha256(weights.read_bytes()) if weights else f"random-init-seed-{INIT_SEED}",
     }
@@ -95,7 +110,8 @@ def _built_fingerprint(directory: Path) -> str | None:
     return (config.get("nanokit") or {}).get("fingerprint")
 
 
-def _write_checkpoint(directory: Path, *, trained: bool, fp: str, weights_dir: Path | None = None) -> None:
+def _write_checkpoint(directory: Path, *, trained: bool, fp: str, weights_dir: Path | None = None,
+                      template: str | None = None) -> None:
     import torch
     from transformers import NemotronHConfig, NemotronHForCausalLM
 
@@ -113,19 +129,22 @@ def _write_checkpoint(directory: Path, *, trained: bool, fp: str, weights_dir: P
     (directory / "config.json").write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
     generation = {"bos_token_id": 1, "eos_token_id": [2, 11], "pad_token_id": 3}
     (directory / "generation_config.json").write_text(json.dumps(generation, indent=2), encoding="utf-8")
-    write_tokenizer_files(directory, tokenizer_json(weights_dir), chat_template(), model_max_length=MAX_MODEL_LEN)
+    if template is None:
+        template = served_template(weights_dir, trained=weights is not None)
+    write_tokenizer_files(directory, tokenizer_json(weights_dir), template, model_max_length=MAX_MODEL_LEN)
 
 
 def build(out_dir: str | Path | None = None, *, trained: bool = True, force: bool = False,
-          progress: bool = True, weights_dir: str | Path | None = None) -> Path:
+          progress: bool = True, weights_dir: str | Path | None = None, template: str | None = None) -> Path:
     """Build the embedded model's checkpoint directory (or reuse it) and return its path.
 
     trained=True uses the weights shipped in nanokit/tiny/weights/ (or those `nanokit tiny train` wrote
     into `weights_dir`) when they are there, else a seeded random initialisation. force=True rebuilds
-    even when the directory already exists.
+    even when the directory already exists. `template` (Jinja source) serves another chat template than
+    the weights' own (`served_template`), e.g. the released rules' one for tests of how vLLM renders.
     """
     weights_dir = Path(weights_dir).expanduser() if weights_dir is not None else None
-    fp = fingerprint(trained=trained, weights_dir=weights_dir)
+    fp = fingerprint(trained=trained, weights_dir=weights_dir, template=template)
     target = Path(out_dir).expanduser() if out_dir is not None else cache_root() / "tiny" / fp
     if target.exists() and not force:
         if _built_fingerprint(target) == fp:
@@ -139,7 +158,7 @@ def build(out_dir: str | Path | None = None, *, trained: bool = True, force: boo
         print(f"Building the embedded model {SERVED_NAME} ({fp}) into {target} ...", file=sys.stderr)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
-        _write_checkpoint(staging, trained=trained, fp=fp, weights_dir=weights_dir)
+        _write_checkpoint(staging, trained=trained, fp=fp, weights_dir=weights_dir, template=template)
         _make_readable(staging)
         _move_into_place(staging, target, replace=force)
     finally:

@@ -292,7 +292,9 @@ def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: Tr
         model.to(torch.bfloat16).save_pretrained(staging, safe_serialization=True)
         (Path(staging) / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
         (Path(staging) / "training.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-        for name in ("model.safetensors", "tokenizer.json", "training.json"):
+        # The template the training data was rendered through travels with the weights (served_template).
+        (Path(staging) / "chat_template.jinja").write_text(chat_template(), encoding="utf-8")
+        for name in ("model.safetensors", "tokenizer.json", "training.json", "chat_template.jinja"):
             os.replace(Path(staging) / name, out / name)
 
 
