@@ -17,19 +17,13 @@ from nanokit.errors import (
     StartCancelled,
     ToolError,
 )
+from nanokit.example_tools import EXAMPLE_TOOLS, calculate_tip, calculator, get_weather
 from nanokit.launch import LaunchSpec, render_shell
 from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCall, ToolCallDelta, parse_completion
 from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
 from nanokit.server import Endpoint, ServerState, VLLMServer, attach
-from nanokit.tools import (
-    EXAMPLE_TOOLS,
-    Tool,
-    calculate_tip,
-    calculator,
-    get_weather,
-    run_tool_loop,
-    tool_schema,
-)
+from nanokit.toolkit import Tool, ToolExecution, as_tool, execute_tool_call, execute_tool_calls, tool_schema
+from nanokit.tools import ToolLoopResult, ToolStep, iter_tool_loop, run_tool_loop
 from nanokit.weights import ensure_local
 
 __version__ = "0.1.0"
@@ -59,7 +53,11 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "ToolError",
+    "ToolExecution",
+    "ToolLoopResult",
+    "ToolStep",
     "VLLMServer",
+    "as_tool",
     "attach",
     "calculate_tip",
     "calculator",
@@ -67,9 +65,12 @@ __all__ = [
     "custom_gpu",
     "diagnose",
     "ensure_local",
+    "execute_tool_call",
+    "execute_tool_calls",
     "get_gpu",
     "get_variant",
     "get_weather",
+    "iter_tool_loop",
     "parse_completion",
     "plan_launch",
     "plan_memory",

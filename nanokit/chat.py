@@ -18,6 +18,7 @@ Reasoning budgets, in tokens:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -37,8 +38,8 @@ from nanokit.parsing import (
     ReasoningDelta,
     ToolCall,
     ToolCallDelta,
-    coerce_arguments,
 )
+from nanokit.toolkit import ToolLike, coerce_call, parameters_by_name, tool_entries
 
 BudgetMode = Literal["auto", "server", "two_call"]
 BUDGET_CLOSER = ".\n</think>\n\n"  # the model card's text for closing a reasoning cut short
@@ -168,27 +169,12 @@ def _as_messages(messages: str | Sequence[Mapping[str, Any]]) -> list[dict[str, 
     return [dict(m) for m in messages]
 
 
-def tool_entries(tools: Iterable[Any] | None) -> list[dict[str, Any]]:
-    """OpenAI `tools=[...]` entries from typed functions, `Tool` objects or ready-made dicts."""
-    from nanokit.tools import tool_schema  # tools.py builds on chat.py; the schema helper has no cycle
-
-    entries = []
-    for tool in tools or ():
-        if isinstance(tool, Mapping):
-            entries.append(dict(tool))
-        elif hasattr(tool, "schema"):
-            entries.append(tool.schema)
-        else:
-            entries.append(tool_schema(tool))
-    return entries
-
-
 @dataclass
 class _Turn:
     """What one chat turn has gathered so far across its one or two requests."""
 
     parser: CompletionParser
-    schemas: dict[str, Any]
+    schemas: dict[str, Mapping[str, Any]]
     server_splits: bool  # the server runs a reasoning parser: its `content` is answer, not raw text
     max_tokens: int = 0  # the whole turn's cap, shared by both requests of the two-call budget
     start: float = field(default_factory=time.perf_counter)
@@ -233,9 +219,8 @@ class _Turn:
                 arguments = json.loads(entry["arguments"] or "{}")
             except json.JSONDecodeError:
                 arguments = {"_unparsed": entry["arguments"]}
-            schema = self.schemas.get(entry["name"])
-            values = coerce_arguments(arguments, schema).values if schema else arguments
-            calls.append(ToolCall(entry["name"], values, id=entry["id"] or ToolCall("", {}).id))
+            call = ToolCall(entry["name"], arguments, **({"id": entry["id"]} if entry["id"] else {}))
+            calls.append(dataclasses.replace(call, arguments=coerce_call(call, self.schemas.get(call.name)).values))
         return calls
 
 
@@ -329,7 +314,7 @@ def stream_chat(
     reasoning_budget: int | None = None,
     budget_mode: BudgetMode = "auto",
     preset: str | SamplingPreset = "reasoning",
-    tools: Iterable[Any] | None = None,
+    tools: Iterable[ToolLike | Mapping[str, Any]] | None = None,
     max_tokens: int = 1024,
     seed: int | None = None,
     features: ServerFeatures | None = None,
@@ -358,7 +343,7 @@ def stream_chat(
         raise ConfigError("This server takes no thinking_token_budget (vLLM needs --reasoning-parser); "
                           "use budget_mode='two_call'.")
 
-    schemas = {e["function"]["name"]: e["function"].get("parameters", {}) for e in entries}
+    schemas = parameters_by_name(entries)
     turn = _Turn(CompletionParser(thinking=thinking, tools=entries), schemas, features.reasoning_parser,
                  max_tokens)
     # Special tokens stay in the text, as a server-side parser keeps them (vLLM turns skipping off for

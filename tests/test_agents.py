@@ -29,7 +29,8 @@ from nanokit.agents import (
     stream_agent,
 )
 from nanokit.errors import ConfigError, NanokitError, ServerError
-from nanokit.tools import EXAMPLE_TOOLS, calculate_tip, get_weather, tool_schema
+from nanokit.example_tools import EXAMPLE_TOOLS, calculate_tip, get_weather
+from nanokit.toolkit import tool_schema
 
 
 class ScriptedModel(GenericFakeChatModel):

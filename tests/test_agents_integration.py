@@ -12,7 +12,7 @@ import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 
 from nanokit.agents import build_coordinator, build_tool_agent, chat_model, failing_tool, memory, run_agent
-from nanokit.tools import get_weather
+from nanokit.example_tools import get_weather
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import pytest
 
 from nanokit.chat import PRESETS, ChatResult, Done, ServerFeatures, chat, stream_chat
 from nanokit.errors import ConfigError
+from nanokit.example_tools import EXAMPLE_TOOLS
 from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCall, ToolCallDelta
-from nanokit.tools import EXAMPLE_TOOLS
 
 PARSED = ServerFeatures(reasoning_parser=True, thinking_budget=True, tool_parser=True)
 BARE = ServerFeatures(reasoning_parser=False, thinking_budget=False, tool_parser=False)

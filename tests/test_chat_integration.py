@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 
 from nanokit.chat import chat, probe_server, stream_chat
+from nanokit.example_tools import EXAMPLE_TOOLS
 from nanokit.parsing import ContentDelta, ReasoningDelta
 from nanokit.tiny.checkpoint import shipped_file
-from nanokit.tools import EXAMPLE_TOOLS, run_tool_loop
+from nanokit.tools import run_tool_loop
 
 pytestmark = pytest.mark.integration
 TRAINED = shipped_file("model.safetensors") is not None

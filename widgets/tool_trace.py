@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as W
 
 from nanokit.errors import NanokitError
-from nanokit.tools import EXAMPLE_TOOLS, Tool, ToolLoopResult, ToolStep, iter_tool_loop
+from nanokit.example_tools import EXAMPLE_TOOLS
+from nanokit.toolkit import ToolLike
+from nanokit.tools import ToolLoopResult, ToolStep, iter_tool_loop
 
 
 def render_step(step: ToolStep) -> str:
@@ -44,7 +46,7 @@ def describe_stop(loop: ToolLoopResult) -> str:
 class ToolTrace(W.VBox):
     """A prompt box, the tools on offer and a live trace of the loop's steps."""
 
-    def __init__(self, endpoint: Any = None, tools: Iterable[Tool | Callable[..., Any]] = EXAMPLE_TOOLS,
+    def __init__(self, endpoint: Any = None, tools: Iterable[ToolLike] = EXAMPLE_TOOLS,
                  *, max_steps: int = 4, max_tokens: int = 512) -> None:
         self.endpoint = endpoint
         self.tools = list(tools)

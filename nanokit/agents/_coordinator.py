@@ -30,7 +30,7 @@ from typing_extensions import TypedDict
 from nanokit.agents._react import build_tool_agent
 from nanokit.agents._tools import as_langchain_tool
 from nanokit.errors import ConfigError
-from nanokit.tools import calculate_tip, calculator, get_weather
+from nanokit.example_tools import calculate_tip, calculator, get_weather
 
 SUPERVISOR = "supervisor"
 

@@ -12,7 +12,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
 from nanokit.agents._tools import tool_node
-from nanokit.tools import EXAMPLE_TOOLS
+from nanokit.example_tools import EXAMPLE_TOOLS
 
 try:  # langgraph >= 1.0 marks create_react_agent deprecated in favour of langchain.agents (another package)
     from langgraph.warnings import LangGraphDeprecatedSinceV10 as _Deprecated

@@ -1,8 +1,8 @@
 """nanokit's typed Python tools as LangChain tools, run exactly as nanokit's own tool loop runs them.
 
-The schema each tool advertises is exactly `nanokit.tools.tool_schema(fn)`: the embedded model was
+The schema each tool advertises is exactly `nanokit.toolkit.tool_schema(fn)`: the embedded model was
 trained on those schemas, and the real model's chat template renders them the same way. A call goes
-through `nanokit.tools.execute_tool_call`, so arguments are coerced ("80" -> 80) and failures are worded
+through `nanokit.toolkit.execute_tool_call`, so arguments are coerced ("80" -> 80) and failures are worded
 as in the tool-calling walkthrough; a failure raises, and the ToolNode turns it into an error ToolMessage.
 """
 
@@ -17,10 +17,10 @@ from langgraph.prebuilt import ToolNode
 
 from nanokit.errors import ToolError
 from nanokit.parsing import ToolCall
-from nanokit.tools import Tool, as_tool, execute_tool_call
+from nanokit.toolkit import ToolLike, as_tool, execute_tool_call
 
 
-def as_langchain_tool(fn: Callable[..., Any] | Tool | BaseTool) -> BaseTool:
+def as_langchain_tool(fn: ToolLike) -> BaseTool:
     """A StructuredTool that runs `fn` and advertises `tool_schema(fn)` unchanged; LangChain tools pass through."""
     if isinstance(fn, BaseTool):
         return fn
@@ -45,7 +45,7 @@ def tool_error_message(error: Exception) -> str:
     return f"Error: {type(error).__name__}: {error}"
 
 
-def tool_node(tools: Iterable[Callable[..., Any] | Tool | BaseTool]) -> ToolNode:
+def tool_node(tools: Iterable[ToolLike]) -> ToolNode:
     """A ToolNode that turns every tool exception into an error ToolMessage instead of raising."""
     return ToolNode([as_langchain_tool(t) for t in tools], handle_tool_errors=tool_error_message)
 
