@@ -6,8 +6,9 @@ generation and metrics) and `nanokit.agents` (LangGraph agents; imported on dema
 """
 
 from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant
-from nanokit.chat import ChatResult, Done, SamplingPreset, chat, stream_chat
+from nanokit.chat import PRESETS, ChatResult, Done, SamplingPreset, chat, probe_server, stream_chat
 from nanokit.doctor import Finding, diagnose
+from nanokit.endpoint import Endpoint, HasEndpoint, ServerFeatures, attach
 from nanokit.errors import (
     ConfigError,
     ModelNotFoundError,
@@ -19,9 +20,17 @@ from nanokit.errors import (
 )
 from nanokit.example_tools import EXAMPLE_TOOLS, calculate_tip, calculator, get_weather
 from nanokit.launch import LaunchSpec, render_shell
-from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCall, ToolCallDelta, parse_completion
+from nanokit.parsing import (
+    CompletionParser,
+    ContentDelta,
+    ReasoningDelta,
+    ToolCall,
+    ToolCallDelta,
+    coerce_arguments,
+    parse_completion,
+)
 from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
-from nanokit.server import Endpoint, ServerState, VLLMServer, attach
+from nanokit.server import ServerState, VLLMServer
 from nanokit.toolkit import Tool, ToolExecution, as_tool, execute_tool_call, execute_tool_calls, tool_schema
 from nanokit.tools import ToolLoopResult, ToolStep, iter_tool_loop, run_tool_loop
 from nanokit.weights import ensure_local
@@ -31,13 +40,16 @@ __version__ = "0.1.0"
 __all__ = [
     "EXAMPLE_TOOLS",
     "GPUS",
+    "PRESETS",
     "VARIANTS",
     "ChatResult",
+    "CompletionParser",
     "ConfigError",
     "ContentDelta",
     "Done",
     "Endpoint",
     "Finding",
+    "HasEndpoint",
     "LaunchSpec",
     "MemoryPlan",
     "ModelNotFoundError",
@@ -47,6 +59,7 @@ __all__ = [
     "ReasoningDelta",
     "SamplingPreset",
     "ServerError",
+    "ServerFeatures",
     "ServerState",
     "StartCancelled",
     "Tool",
@@ -62,6 +75,7 @@ __all__ = [
     "calculate_tip",
     "calculator",
     "chat",
+    "coerce_arguments",
     "custom_gpu",
     "diagnose",
     "ensure_local",
@@ -74,6 +88,7 @@ __all__ = [
     "parse_completion",
     "plan_launch",
     "plan_memory",
+    "probe_server",
     "render_shell",
     "run_tool_loop",
     "stream_chat",

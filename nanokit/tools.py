@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from nanokit.chat import ChatEvent, ChatResult, Done, stream_chat
+from nanokit.endpoint import Endpoint, HasEndpoint
 from nanokit.errors import ConfigError, ToolError
 from nanokit.example_tools import EXAMPLE_TOOLS  # noqa: F401 -- still imported from here by tiny/data.py
 from nanokit.toolkit import ToolExecution, ToolLike, as_tool, execute_tool_calls, tool_schema  # noqa: F401
@@ -44,17 +45,22 @@ ToolLoopEvent = ChatEvent | ToolStep | ToolLoopResult
 
 
 def iter_tool_loop(
-    endpoint: Any,
+    endpoint: Endpoint | HasEndpoint,
     messages: str | Sequence[Mapping[str, Any]],
     tools: Iterable[ToolLike],
     *,
     max_steps: int = 5,
     preset: str = "tools",
+    carry_reasoning: bool = True,
     **chat_options: Any,
 ) -> Iterator[ToolLoopEvent]:
     """Model -> tool calls -> execute -> tool messages -> model, streamed: chat events as they arrive,
     a `ToolStep` after each model turn, and the `ToolLoopResult` last. Stops at an answer without
-    calls or after `max_steps` model turns."""
+    calls or after `max_steps` model turns.
+
+    Each assistant turn goes back with its reasoning (`carry_reasoning`), as the released template
+    expects for the turns after the last user message; it drops the reasoning of earlier turns itself.
+    """
     if max_steps < 1:
         raise ConfigError(f"max_steps must be at least 1; got {max_steps}.")
     by_name = {tool.name: tool for tool in map(as_tool, tools)}
@@ -71,7 +77,7 @@ def iter_tool_loop(
         step = ToolStep(number, result, executions)
         steps.append(step)
         yield step
-        history.append(result.assistant_message())
+        history.append(result.assistant_message(carry_reasoning=carry_reasoning))
         history += [execution.tool_message() for execution in executions]
         if step.is_final:
             yield ToolLoopResult(tuple(steps), tuple(history), "answer")
@@ -80,7 +86,7 @@ def iter_tool_loop(
 
 
 def run_tool_loop(
-    endpoint: Any,
+    endpoint: Endpoint | HasEndpoint,
     messages: str | Sequence[Mapping[str, Any]],
     tools: Iterable[ToolLike],
     **options: Any,

@@ -28,6 +28,7 @@ from nanokit.agents import (
     run_agent,
     stream_agent,
 )
+from nanokit.endpoint import Endpoint
 from nanokit.errors import ConfigError, NanokitError, ServerError
 from nanokit.example_tools import EXAMPLE_TOOLS, calculate_tip, get_weather
 from nanokit.toolkit import tool_schema
@@ -250,13 +251,12 @@ def test_a_tool_owned_by_two_specialists_is_a_config_error():
 # --- the served model ---------------------------------------------------------------------------
 
 
-class _Endpoint:
-    def __init__(self, base_url: str) -> None:
-        self.base_url, self.model_name, self.api_key = base_url, "tiny", None
+def endpoint_at(base_url: str) -> Endpoint:
+    return Endpoint(base_url, model_name="tiny")
 
 
 def test_chat_model_passes_reasoning_per_node():
-    on, off = chat_model(_Endpoint("http://127.0.0.1:1/v1"), reasoning=True), chat_model(_Endpoint("http://x/v1"))
+    on, off = chat_model(endpoint_at("http://127.0.0.1:1/v1"), reasoning=True), chat_model(endpoint_at("http://x/v1"))
     assert on.extra_body == {"chat_template_kwargs": {"enable_thinking": True}}
     assert off.extra_body == {"chat_template_kwargs": {"enable_thinking": False}}
     assert on.model_name == "tiny"
@@ -265,7 +265,7 @@ def test_chat_model_passes_reasoning_per_node():
 def test_reasoning_the_server_split_off_is_kept_and_shown():
     response = {"model": "tiny", "choices": [{"index": 0, "finish_reason": "stop", "message": {
         "role": "assistant", "content": "18 degrees.", "reasoning": "The tool said 18."}}]}
-    result = chat_model(_Endpoint("http://x/v1"), reasoning=True)._create_chat_result(response)
+    result = chat_model(endpoint_at("http://x/v1"), reasoning=True)._create_chat_result(response)
     message = result.generations[0].message
     assert message.additional_kwargs["reasoning_content"] == "The tool said 18."
     assert [(s.kind, s.text) for s in message_steps("agent", message)] == [
@@ -276,7 +276,7 @@ def test_server_gone_is_a_server_error_in_the_transcript():
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    agent = build_tool_agent(chat_model(_Endpoint(f"http://127.0.0.1:{port}/v1"), timeout=5, max_retries=0))
+    agent = build_tool_agent(chat_model(endpoint_at(f"http://127.0.0.1:{port}/v1"), timeout=5, max_retries=0))
     steps = steps_before_error(stream_agent(agent, "Weather in Paris?"), ServerError,
                                match="could not reach the model server")
     assert steps[-1].kind == "error" and f"127.0.0.1:{port}" in steps[-1].text

@@ -12,6 +12,7 @@ from typing import Any
 import ipywidgets as W
 
 from nanokit.chat import PRESETS, ChatResult, Done, stream_chat
+from nanokit.endpoint import Endpoint, HasEndpoint
 from nanokit.errors import NanokitError
 from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCallDelta
 
@@ -33,8 +34,10 @@ def describe(result: ChatResult) -> str:
 class ChatPanel(W.VBox):
     """A chat box bound to an endpoint (`VLLMServer` or `attach(...)`); keeps the conversation."""
 
-    def __init__(self, endpoint: Any = None, *, max_tokens: int = 512, budget_max: int = 1024) -> None:
+    def __init__(self, endpoint: Endpoint | HasEndpoint | None = None, *, max_tokens: int = 512,
+                 budget_max: int = 1024, carry_reasoning: bool = True) -> None:
         self.endpoint = endpoint
+        self.carry_reasoning = carry_reasoning  # send each answer's reasoning back with the history
         self.history: list[dict[str, Any]] = []
         self.last_result: ChatResult | None = None
 
@@ -126,7 +129,8 @@ class ChatPanel(W.VBox):
 
     def _finish(self, text: str, result: ChatResult) -> None:
         self.last_result = result
-        self.history += [{"role": "user", "content": text}, result.assistant_message()]
+        self.history += [{"role": "user", "content": text},
+                         result.assistant_message(carry_reasoning=self.carry_reasoning)]
         self.message.value = ""
         self.status.value = f"<small>{html.escape(describe(result))}</small>"
         self.transcript.value = "".join(
