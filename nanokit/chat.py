@@ -74,6 +74,10 @@ class Timings:
     first_answer_s: float | None = None  # first answer text or tool call
 
 
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} s"
+
+
 @dataclass(frozen=True)
 class ChatResult:
     reasoning: str
@@ -83,6 +87,15 @@ class ChatResult:
     timings: Timings
     finish_reason: str | None = None
     budget_closed: bool = False  # True when the client closed the reasoning for a budget
+
+    def describe(self) -> str:
+        """One status line: tokens from usage and the stream's timings."""
+        usage, timings = self.usage, self.timings
+        reasoning = "?" if usage.reasoning_tokens is None else usage.reasoning_tokens
+        closed = " · budget closed the reasoning" if self.budget_closed else ""
+        return (f"{usage.prompt_tokens} prompt · {usage.completion_tokens} completion ({reasoning} reasoning) tokens"
+                f" · first reasoning {_seconds(timings.first_reasoning_s)} · first answer "
+                f"{_seconds(timings.first_answer_s)} · total {_seconds(timings.total_s)}{closed}")
 
     def assistant_message(self, *, carry_reasoning: bool = True) -> dict[str, Any]:
         """The message to append to the history, with the reasoning in vLLM's `reasoning` field.
