@@ -168,6 +168,10 @@ class VLLMServer:
             self._endpoint = Endpoint(self.base_url, api_key=self.api_key, model_name=self.model_name)
         return self._endpoint
 
+    @property
+    def root_url(self) -> str:
+        return self.endpoint.root_url
+
     def client(self, **kwargs) -> openai.OpenAI:
         """An `openai.OpenAI` client bound to this server (`server.endpoint.client()`)."""
         return self.endpoint.client(**kwargs)

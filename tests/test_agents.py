@@ -6,6 +6,7 @@ import json
 import socket
 from typing import Any
 
+import httpx
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -321,3 +322,40 @@ def test_agent_trace_shows_a_failed_run_as_a_sentence():
     run = trace.run("Loop")
     assert run.answer == "" and run.steps[-1].kind == "error"
     assert "stopped after 4 steps" in trace.transcript.value
+
+
+# --- reasoning carried back to the server -------------------------------------------------------
+
+
+class ChatCompletionsServer:
+    """Non-streamed /v1/chat/completions answers in order, like vLLM with its parsers; records the requests."""
+
+    def __init__(self, *messages: dict) -> None:
+        self.messages, self.requests = list(messages), []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(json.loads(request.content))
+        message = self.messages[min(len(self.requests), len(self.messages)) - 1]
+        return httpx.Response(200, json={
+            "id": "x", "object": "chat.completion", "created": 0, "model": "tiny",
+            "choices": [{"index": 0, "message": {"role": "assistant", **message},
+                         "finish_reason": "tool_calls" if "tool_calls" in message else "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+
+
+WEATHER_TURNS = (
+    {"content": None, "reasoning": "I need the weather tool.", "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
+    {"content": "It is 18 degrees.", "reasoning": "The tool said 18."},
+)
+
+
+@pytest.mark.parametrize("carry", [True, False])
+def test_agent_sends_the_calls_reasoning_back_on_the_next_request(carry):
+    server = ChatCompletionsServer(*WEATHER_TURNS)
+    endpoint = Endpoint("http://vllm.test/v1", model_name="tiny", transport=httpx.MockTransport(server))
+    run = run_agent(build_tool_agent(chat_model(endpoint, carry_reasoning=carry)), "Weather in Paris?")
+    assert run.answer == "It is 18 degrees." and run.tools_called() == ["get_weather"]
+    sent = [m for m in server.requests[1]["messages"] if m["role"] == "assistant"]
+    assert len(sent) == 1 and sent[0]["tool_calls"][0]["id"] == "call_1"
+    assert sent[0].get("reasoning") == ("I need the weather tool." if carry else None)

@@ -12,6 +12,7 @@ from nanokit.chat import chat, probe_server, stream_chat
 from nanokit.example_tools import EXAMPLE_TOOLS
 from nanokit.parsing import ContentDelta, ReasoningDelta
 from nanokit.tiny.checkpoint import shipped_file
+from nanokit.toolkit import tool_entries
 from nanokit.tools import run_tool_loop
 
 pytestmark = pytest.mark.integration
@@ -110,3 +111,26 @@ def test_trained_model_answers_after_a_tool_result(server):
     loop = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=3, seed=0,
                          max_tokens=256)
     assert loop.stopped == "answer" and "18" in loop.answer
+
+
+@needs_training
+def test_second_step_prompt_carries_the_first_steps_reasoning(server):
+    """The prompt vLLM renders for step 2 of a tool loop (its /tokenize of the loop's history, decoded by its
+    /detokenize) keeps step 1's reasoning as the released template says: `<think>\\n{reasoning}\\n</think>\\n`
+    before the call, for an assistant turn after the last user message; an earlier turn's reasoning is cut."""
+    loop = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=1, seed=0,
+                         max_tokens=256)
+    first = loop.steps[0].result
+    assert first.reasoning.strip() and [c.name for c in first.tool_calls] == ["get_weather"]  # what step 1 did
+    earlier = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!", "reasoning": "EARLIER"}]
+    endpoint = server.endpoint
+    prompt = endpoint.detokenize(endpoint.tokenize(messages=[*earlier, *loop.messages],
+                                                   tools=tool_entries(EXAMPLE_TOOLS)))
+    assert ("<|im_start|>user\nWhat is the weather in Paris?<|im_end|>\n<|im_start|>assistant\n"
+            f"<think>\n{first.reasoning.strip()}\n</think>\n<tool_call>\n<function=get_weather>\n") in prompt
+    assert "EARLIER" not in prompt and prompt.endswith("<|im_start|>assistant\n<think>\n")
+
+    quiet = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=1, seed=0,
+                          max_tokens=256, carry_reasoning=False)
+    rendered = endpoint.detokenize(endpoint.tokenize(messages=quiet.messages, tools=tool_entries(EXAMPLE_TOOLS)))
+    assert quiet.steps[0].result.reasoning.strip() not in rendered

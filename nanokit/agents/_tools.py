@@ -20,7 +20,7 @@ from nanokit.parsing import ToolCall
 from nanokit.toolkit import ToolLike, as_tool, execute_tool_call
 
 
-def as_langchain_tool(fn: ToolLike) -> BaseTool:
+def as_langchain_tool(fn: ToolLike | BaseTool) -> BaseTool:
     """A StructuredTool that runs `fn` and advertises `tool_schema(fn)` unchanged; LangChain tools pass through."""
     if isinstance(fn, BaseTool):
         return fn
@@ -45,7 +45,7 @@ def tool_error_message(error: Exception) -> str:
     return f"Error: {type(error).__name__}: {error}"
 
 
-def tool_node(tools: Iterable[ToolLike]) -> ToolNode:
+def tool_node(tools: Iterable[ToolLike | BaseTool]) -> ToolNode:
     """A ToolNode that turns every tool exception into an error ToolMessage instead of raising."""
     return ToolNode([as_langchain_tool(t) for t in tools], handle_tool_errors=tool_error_message)
 
