@@ -13,8 +13,11 @@ from typing import Any, Literal
 from nanokit.chat import ChatEvent, ChatResult, Done, stream_chat
 from nanokit.endpoint import Endpoint, HasEndpoint
 from nanokit.errors import ConfigError, ToolError
-from nanokit.example_tools import EXAMPLE_TOOLS  # noqa: F401 -- still imported from here by tiny/data.py
-from nanokit.toolkit import ToolExecution, ToolLike, as_tool, execute_tool_calls, tool_schema  # noqa: F401
+
+# EXAMPLE_TOOLS, Tool and tool_schema are still imported from here by tiny/data.py and other branches' tests;
+# they live in nanokit.example_tools and nanokit.toolkit (drop these once nothing imports them from here).
+from nanokit.example_tools import EXAMPLE_TOOLS  # noqa: F401
+from nanokit.toolkit import Tool, ToolExecution, ToolLike, as_tool, execute_tool_calls, tool_schema  # noqa: F401
 
 
 @dataclass(frozen=True)

@@ -51,12 +51,15 @@ def _notebook_imports(path: Path) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebooks_import_only_public_names(path):
-    """A notebook uses nanokit's declared names (a package's __all__) and the view classes of widgets/."""
+    """A notebook uses nanokit's declared names (in the `__all__` of the package or module it imports from;
+    the packages above, or e.g. a `nanokit.lab` script module) and the view classes of widgets/."""
     private = []
     for module_name, name in _notebook_imports(path):
         top = module_name.split(".")[0]
         if top == "nanokit":
-            if module_name not in PACKAGES or (name and name not in importlib.import_module(module_name).__all__):
+            declared = getattr(importlib.import_module(module_name), "__all__", None)
+            if declared is None or any(part.startswith("_") for part in module_name.split(".")) or (
+                    name and name not in declared):
                 private.append(f"{module_name}.{name}" if name else module_name)
         elif top == "widgets":
             value = getattr(importlib.import_module(module_name), name, None)
