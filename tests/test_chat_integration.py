@@ -6,7 +6,10 @@ are counted in tokens from usage. Assertions about what the model says wait for 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
+from langchain_core.tools import tool as langchain_tool
 
 from nanokit.chat import chat, probe_server, stream_chat
 from nanokit.example_tools import EXAMPLE_TOOLS
@@ -134,3 +137,28 @@ def test_second_step_prompt_carries_the_first_steps_reasoning(server):
                           max_tokens=256, carry_reasoning=False)
     rendered = endpoint.detokenize(endpoint.tokenize(messages=quiet.messages, tools=tool_entries(EXAMPLE_TOOLS)))
     assert quiet.steps[0].result.reasoning.strip() not in rendered
+
+
+tipped: list[tuple] = []
+
+
+@langchain_tool
+def calculate_tip(bill_total: int, tip_percentage: int, currency: Literal["usd", "eur"] | None = None) -> float:
+    """Calculate the tip amount for a restaurant bill."""
+    tipped.append((bill_total, tip_percentage, currency))
+    return round(bill_total * tip_percentage / 100, 2)
+
+
+@needs_training
+def test_a_langchain_tool_with_an_optional_field_runs_in_the_loop(server):
+    """A LangChain @tool (its optional field an anyOf with null) through the real server and the loop: the
+    call the model writes as text reaches the function as integers. (The model's arithmetic is not tested.)"""
+    tipped.clear()
+    parameters = tool_entries([calculate_tip])[0]["function"]["parameters"]
+    assert parameters["properties"]["currency"]["anyOf"] == [{"enum": ["usd", "eur"], "type": "string"},
+                                                              {"type": "null"}]
+    loop = run_tool_loop(server, "What is a 15% tip on a $80 bill?", tools=[calculate_tip], max_steps=2, seed=0,
+                         max_tokens=256)
+    executions = [execution for step in loop.steps for execution in step.executions]
+    assert executions and all(execution.ok for execution in executions), [e.output for e in executions]
+    assert tipped and all(type(bill) is int and type(percent) is int for bill, percent, _ in tipped)

@@ -148,4 +148,6 @@ def test_agents_advertise_and_run_pydantic_typed_functions():
     lc_tool = as_langchain_tool(forecast)
     assert convert_to_openai_tool(lc_tool)["function"]["parameters"] == tool_schema(forecast)["function"]["parameters"]
     assert lc_tool.invoke({"place": {"city": "Rome"}, "days": 1}) == "Rome in 1 days: 20 degrees celsius"
-    assert as_langchain_tool(tip) is tip
+    wrapped = as_langchain_tool(tip)  # LangChain tools keep their schema and get nanokit's coercion
+    assert convert_to_openai_tool(wrapped) == convert_to_openai_tool(tip)
+    assert wrapped.invoke({"bill_total": "50", "tip_percentage": "20"}) == "10.0"
