@@ -110,6 +110,10 @@ def test_trained_model_calls_the_weather_tool(server):
 
 
 @needs_training
+@pytest.mark.xfail(strict=True, reason=(
+    "The shipped weights never saw reasoning carried into the step after a tool call: with it (either template)"
+    " or with the released-rules template (either way) they answer '' here (measured 2026-12-01). Issue 18's"
+    " retrained weights train on carried reasoning; an XPASS means they landed: remove this marker."))
 def test_trained_model_answers_after_a_tool_result(server):
     loop = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=3, seed=0,
                          max_tokens=256)
@@ -142,9 +146,15 @@ def test_second_step_prompt_carries_the_first_steps_reasoning(server):
 tipped: list[tuple] = []
 
 
-@langchain_tool
+@langchain_tool(parse_docstring=True)  # the parameter descriptions the embedded model was trained with, plus one
 def calculate_tip(bill_total: int, tip_percentage: int, currency: Literal["usd", "eur"] | None = None) -> float:
-    """Calculate the tip amount for a restaurant bill."""
+    """Calculate the tip amount for a restaurant bill.
+
+    Args:
+        bill_total: The total bill amount in dollars.
+        tip_percentage: The tip percentage, e.g. 15 for 15%.
+        currency: The currency of the bill.
+    """
     tipped.append((bill_total, tip_percentage, currency))
     return round(bill_total * tip_percentage / 100, 2)
 
