@@ -110,10 +110,6 @@ def test_trained_model_calls_the_weather_tool(server):
 
 
 @needs_training
-@pytest.mark.xfail(strict=True, reason=(
-    "The shipped weights never saw reasoning carried into the step after a tool call: with it (either template)"
-    " or with the released-rules template (either way) they answer '' here (measured 2026-12-01). Issue 18's"
-    " retrained weights train on carried reasoning; an XPASS means they landed: remove this marker."))
 def test_trained_model_answers_after_a_tool_result(server):
     loop = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=3, seed=0,
                          max_tokens=256)
