@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from nanokit import ConfigError, Endpoint, ServerError, VLLMServer, attach
-from nanokit.bench import check_server
+from nanokit.bench import BenchmarkConfig, check_server
 from nanokit.endpoint import ServerFeatures, endpoint_of
 
 
@@ -143,3 +143,10 @@ def test_a_server_has_an_endpoint_and_each_start_makes_a_fresh_one(monkeypatch):
     server.start()
     assert server.endpoint is not endpoint and server.endpoint.base_url == endpoint.base_url  # probes start afresh
     server.stop()
+
+
+def test_a_benchmark_config_takes_the_endpoint_of_a_server():
+    server = VLLMServer(port=8124, api_key="k", served_model_name="tiny")
+    config = BenchmarkConfig.against(server, max_concurrency=2)
+    assert (config.base_url, config.model, config.api_key, config.max_concurrency) == (
+        "http://127.0.0.1:8124/v1", "tiny", "k", 2)
