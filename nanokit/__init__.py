@@ -6,8 +6,9 @@ generation and metrics) and `nanokit.agents` (LangGraph agents; imported on dema
 """
 
 from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant, local_gpus
-from nanokit.chat import ChatResult, Done, SamplingPreset, chat, stream_chat
+from nanokit.chat import PRESETS, ChatResult, Done, SamplingPreset, chat, probe_server, stream_chat
 from nanokit.doctor import Finding, diagnose, launch_problem
+from nanokit.endpoint import Endpoint, HasEndpoint, ServerFeatures, attach
 from nanokit.errors import (
     ConfigError,
     ModelNotFoundError,
@@ -17,19 +18,21 @@ from nanokit.errors import (
     StartCancelled,
     ToolError,
 )
+from nanokit.example_tools import EXAMPLE_TOOLS, calculate_tip, calculator, get_weather
 from nanokit.launch import LaunchSpec, render_shell
-from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCall, ToolCallDelta, parse_completion
-from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
-from nanokit.server import Endpoint, ServerState, VLLMServer, attach, free_port
-from nanokit.tools import (
-    EXAMPLE_TOOLS,
-    Tool,
-    calculate_tip,
-    calculator,
-    get_weather,
-    run_tool_loop,
-    tool_schema,
+from nanokit.parsing import (
+    CompletionParser,
+    ContentDelta,
+    ReasoningDelta,
+    ToolCall,
+    ToolCallDelta,
+    coerce_arguments,
+    parse_completion,
 )
+from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
+from nanokit.server import ServerState, VLLMServer, free_port
+from nanokit.toolkit import Tool, ToolExecution, as_tool, execute_tool_call, execute_tool_calls, tool_schema
+from nanokit.tools import ToolLoopResult, ToolStep, iter_tool_loop, run_tool_loop
 from nanokit.weights import ensure_local
 
 __version__ = "0.1.0"
@@ -37,13 +40,16 @@ __version__ = "0.1.0"
 __all__ = [
     "EXAMPLE_TOOLS",
     "GPUS",
+    "PRESETS",
     "VARIANTS",
     "ChatResult",
+    "CompletionParser",
     "ConfigError",
     "ContentDelta",
     "Done",
     "Endpoint",
     "Finding",
+    "HasEndpoint",
     "LaunchSpec",
     "MemoryPlan",
     "ModelNotFoundError",
@@ -53,29 +59,39 @@ __all__ = [
     "ReasoningDelta",
     "SamplingPreset",
     "ServerError",
+    "ServerFeatures",
     "ServerState",
     "StartCancelled",
     "Tool",
     "ToolCall",
     "ToolCallDelta",
     "ToolError",
+    "ToolExecution",
+    "ToolLoopResult",
+    "ToolStep",
     "VLLMServer",
+    "as_tool",
     "attach",
     "calculate_tip",
     "calculator",
     "chat",
+    "coerce_arguments",
     "custom_gpu",
     "diagnose",
     "ensure_local",
+    "execute_tool_call",
+    "execute_tool_calls",
     "free_port",
     "get_gpu",
     "get_variant",
     "get_weather",
+    "iter_tool_loop",
     "launch_problem",
     "local_gpus",
     "parse_completion",
     "plan_launch",
     "plan_memory",
+    "probe_server",
     "render_shell",
     "run_tool_loop",
     "stream_chat",

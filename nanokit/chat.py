@@ -18,27 +18,26 @@ Reasoning budgets, in tokens:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
 import openai
 
+from nanokit.endpoint import Endpoint, HasEndpoint, ServerFeatures, endpoint_of
 from nanokit.errors import ConfigError, ServerError
 from nanokit.parsing import (
-    THINK_END,
-    TOOL_START,
     CompletionParser,
     ContentDelta,
     ParseEvent,
     ReasoningDelta,
     ToolCall,
     ToolCallDelta,
-    coerce_arguments,
 )
+from nanokit.toolkit import ToolLike, coerce_call, parameters_by_name, tool_entries
 
 BudgetMode = Literal["auto", "server", "two_call"]
 BUDGET_CLOSER = ".\n</think>\n\n"  # the model card's text for closing a reasoning cut short
@@ -75,6 +74,10 @@ class Timings:
     first_answer_s: float | None = None  # first answer text or tool call
 
 
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} s"
+
+
 @dataclass(frozen=True)
 class ChatResult:
     reasoning: str
@@ -85,9 +88,25 @@ class ChatResult:
     finish_reason: str | None = None
     budget_closed: bool = False  # True when the client closed the reasoning for a budget
 
-    def assistant_message(self) -> dict[str, Any]:
-        """The message to append to the history (reasoning left out, as the template drops it)."""
+    def describe(self) -> str:
+        """One status line: tokens from usage and the stream's timings."""
+        usage, timings = self.usage, self.timings
+        reasoning = "?" if usage.reasoning_tokens is None else usage.reasoning_tokens
+        closed = " · budget closed the reasoning" if self.budget_closed else ""
+        return (f"{usage.prompt_tokens} prompt · {usage.completion_tokens} completion ({reasoning} reasoning) tokens"
+                f" · first reasoning {_seconds(timings.first_reasoning_s)} · first answer "
+                f"{_seconds(timings.first_answer_s)} · total {_seconds(timings.total_s)}{closed}")
+
+    def assistant_message(self, *, carry_reasoning: bool = True) -> dict[str, Any]:
+        """The message to append to the history, with the reasoning in vLLM's `reasoning` field.
+
+        vLLM hands that field to the chat template as `reasoning_content`; the released template keeps
+        it for the turns after the last user message (a tool-calling trajectory) and truncates it in
+        earlier turns, so a history can carry every turn's reasoning and leave the cut to the template.
+        """
         message: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if carry_reasoning and self.reasoning:
+            message["reasoning"] = self.reasoning
         if self.tool_calls:
             message["tool_calls"] = [call.to_message_entry() for call in self.tool_calls]
         return message
@@ -101,62 +120,9 @@ class Done:
 ChatEvent = ReasoningDelta | ContentDelta | ToolCallDelta | Done
 
 
-# --- what the server can do -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ServerFeatures:
-    reasoning_parser: bool
-    thinking_budget: bool
-    tool_parser: bool | None = None  # learnt from the first request with tools
-
-
-_FEATURES: dict[tuple[str, str], ServerFeatures] = {}
-
-
-def _root_url(endpoint: Any) -> str:
-    return endpoint.base_url.rstrip("/").removesuffix("/v1")
-
-
-def _post(endpoint: Any, path: str, body: dict[str, Any]) -> httpx.Response:
-    """POST to the server root (vLLM's /tokenize lives outside /v1); an endpoint may bring its own
-    `http_client()` (tests pass one with a mock transport)."""
-    headers = {"Authorization": f"Bearer {endpoint.api_key}"} if getattr(endpoint, "api_key", None) else {}
-    make_client = getattr(endpoint, "http_client", None)
-    try:
-        if make_client is not None:
-            return make_client().post(f"{_root_url(endpoint)}{path}", json=body, headers=headers, timeout=60)
-        return httpx.post(f"{_root_url(endpoint)}{path}", json=body, headers=headers, timeout=60)
-    except httpx.HTTPError as exc:
-        raise ServerError(f"Cannot reach {_root_url(endpoint)}{path} ({type(exc).__name__}); is the server up?") from exc
-
-
-def probe_server(endpoint: Any, *, refresh: bool = False) -> ServerFeatures:
-    """Whether the server splits reasoning itself and takes `thinking_token_budget` (cached per endpoint).
-
-    One 1-token request: vLLM accepts `thinking_token_budget` only when a reasoning parser is configured
-    and answers 400 naming `reasoning_config` otherwise, so the answer tells both at once.
-    """
-    key = (endpoint.base_url, endpoint.model_name)
-    if key in _FEATURES and not refresh:
-        return _FEATURES[key]
-    body = {"model": endpoint.model_name, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1,
-            "thinking_token_budget": 1}
-    response = _post(endpoint, "/v1/chat/completions", body)
-    if response.status_code == 200:
-        features = ServerFeatures(reasoning_parser=True, thinking_budget=True)
-    elif response.status_code == 400 and "reasoning_config" in response.text:
-        features = ServerFeatures(reasoning_parser=False, thinking_budget=False)
-    else:
-        raise ServerError(f"The server answered HTTP {response.status_code} to a 1-token probe: {response.text[:200]}")
-    _FEATURES[key] = features
-    return features
-
-
-def _remember_no_tool_parser(endpoint: Any) -> None:
-    key = (endpoint.base_url, endpoint.model_name)
-    old = _FEATURES.get(key) or probe_server(endpoint)
-    _FEATURES[key] = ServerFeatures(old.reasoning_parser, old.thinking_budget, tool_parser=False)
+def probe_server(endpoint: Endpoint | HasEndpoint, *, refresh: bool = False) -> ServerFeatures:
+    """What the server does with reasoning and tools (`Endpoint.features`, cached on the endpoint)."""
+    return endpoint_of(endpoint).features(refresh=refresh)
 
 
 # --- the request ----------------------------------------------------------------------------------
@@ -168,27 +134,12 @@ def _as_messages(messages: str | Sequence[Mapping[str, Any]]) -> list[dict[str, 
     return [dict(m) for m in messages]
 
 
-def tool_entries(tools: Iterable[Any] | None) -> list[dict[str, Any]]:
-    """OpenAI `tools=[...]` entries from typed functions, `Tool` objects or ready-made dicts."""
-    from nanokit.tools import tool_schema  # tools.py builds on chat.py; the schema helper has no cycle
-
-    entries = []
-    for tool in tools or ():
-        if isinstance(tool, Mapping):
-            entries.append(dict(tool))
-        elif hasattr(tool, "schema"):
-            entries.append(tool.schema)
-        else:
-            entries.append(tool_schema(tool))
-    return entries
-
-
 @dataclass
 class _Turn:
     """What one chat turn has gathered so far across its one or two requests."""
 
     parser: CompletionParser
-    schemas: dict[str, Any]
+    schemas: dict[str, Mapping[str, Any]]
     server_splits: bool  # the server runs a reasoning parser: its `content` is answer, not raw text
     max_tokens: int = 0  # the whole turn's cap, shared by both requests of the two-call budget
     start: float = field(default_factory=time.perf_counter)
@@ -233,9 +184,8 @@ class _Turn:
                 arguments = json.loads(entry["arguments"] or "{}")
             except json.JSONDecodeError:
                 arguments = {"_unparsed": entry["arguments"]}
-            schema = self.schemas.get(entry["name"])
-            values = coerce_arguments(arguments, schema).values if schema else arguments
-            calls.append(ToolCall(entry["name"], values, id=entry["id"] or ToolCall("", {}).id))
+            call = ToolCall(entry["name"], arguments, **({"id": entry["id"]} if entry["id"] else {}))
+            calls.append(dataclasses.replace(call, arguments=coerce_call(call, self.schemas.get(call.name)).values))
         return calls
 
 
@@ -285,27 +235,7 @@ def _completion_chunks(turn: _Turn, stream: Any) -> Iterator[ParseEvent]:
                 yield from turn.stamp(turn.parser.feed_content(choice.text))
 
 
-def _tokenize(endpoint: Any, text: str) -> list[int]:
-    response = _post(endpoint, "/tokenize", {"model": endpoint.model_name, "prompt": text,
-                                             "add_special_tokens": False})
-    if response.status_code != 200:
-        raise ServerError(f"{_root_url(endpoint)}/tokenize answered HTTP {response.status_code}; the two-call "
-                          "reasoning budget needs a vLLM server.")
-    return response.json()["tokens"]
-
-
-_END_MARKERS: dict[tuple[str, str], list[list[int]]] = {}
-
-
-def _reasoning_end_ids(endpoint: Any) -> list[list[int]]:
-    """Token ids of `</think>` and `<tool_call>` (either ends the reasoning), cached per endpoint."""
-    key = (endpoint.base_url, endpoint.model_name)
-    if key not in _END_MARKERS:
-        _END_MARKERS[key] = [_tokenize(endpoint, THINK_END), _tokenize(endpoint, TOOL_START)]
-    return _END_MARKERS[key]
-
-
-def _reasoning_length(endpoint: Any, turn: _Turn) -> int | None:
+def _reasoning_length(endpoint: Endpoint, turn: _Turn) -> int | None:
     """Reasoning tokens of the first request, counted on its token ids up to the first end marker.
 
     Exact, where vLLM's own `reasoning_tokens` can come out low (its lexer merges held-back tokens);
@@ -314,7 +244,7 @@ def _reasoning_length(endpoint: Any, turn: _Turn) -> int | None:
     ids = turn.output_ids
     if not ids:
         return None if turn.completion_tokens else 0
-    ends = [marker for marker in _reasoning_end_ids(endpoint) if marker]
+    ends = [list(marker) for marker in endpoint.reasoning_end_ids() if marker]
     for position in range(len(ids)):
         if any(ids[position:position + len(marker)] == marker for marker in ends):
             return position
@@ -322,14 +252,14 @@ def _reasoning_length(endpoint: Any, turn: _Turn) -> int | None:
 
 
 def stream_chat(
-    endpoint: Any,
+    target: Endpoint | HasEndpoint,
     messages: str | Sequence[Mapping[str, Any]],
     *,
     thinking: bool = True,
     reasoning_budget: int | None = None,
     budget_mode: BudgetMode = "auto",
     preset: str | SamplingPreset = "reasoning",
-    tools: Iterable[Any] | None = None,
+    tools: Iterable[ToolLike | Mapping[str, Any]] | None = None,
     max_tokens: int = 1024,
     seed: int | None = None,
     features: ServerFeatures | None = None,
@@ -337,11 +267,12 @@ def stream_chat(
 ) -> Iterator[ChatEvent]:
     """Stream one assistant turn as typed events; the last one is `Done(result)`.
 
-    `endpoint` is a `VLLMServer` or `attach(...)` endpoint; `messages` a string or OpenAI messages.
+    `target` is an `Endpoint` (from `attach(...)`) or a `VLLMServer`; `messages` a string or OpenAI messages.
     `reasoning_budget` caps reasoning tokens (thinking on only); `max_tokens` caps the whole turn.
     `features` skips the probe (what `probe_server` would find); `extra_body` adds request fields
     (vLLM sampling extras such as `logit_bias`, `min_tokens`, `repetition_penalty`).
     """
+    endpoint = endpoint_of(target)
     sampling = PRESETS[preset] if isinstance(preset, str) else preset
     entries = tool_entries(tools)
     if reasoning_budget is not None and reasoning_budget < 1:
@@ -349,7 +280,7 @@ def stream_chat(
     if reasoning_budget is not None and reasoning_budget >= max_tokens:
         raise ConfigError(f"reasoning_budget ({reasoning_budget}) must be below max_tokens ({max_tokens}) "
                           "to leave room for the answer.")
-    features = features or probe_server(endpoint)
+    features = features or endpoint.features()
     use_budget = thinking and reasoning_budget is not None
     mode = budget_mode
     if use_budget and mode == "auto":
@@ -358,7 +289,7 @@ def stream_chat(
         raise ConfigError("This server takes no thinking_token_budget (vLLM needs --reasoning-parser); "
                           "use budget_mode='two_call'.")
 
-    schemas = {e["function"]["name"]: e["function"].get("parameters", {}) for e in entries}
+    schemas = parameters_by_name(entries)
     turn = _Turn(CompletionParser(thinking=thinking, tools=entries), schemas, features.reasoning_parser,
                  max_tokens)
     # Special tokens stay in the text, as a server-side parser keeps them (vLLM turns skipping off for
@@ -393,25 +324,25 @@ def stream_chat(
     yield Done(_result(turn, budget_closed))
 
 
-def _open_chat_stream(endpoint: Any, client: openai.OpenAI, request: dict[str, Any]) -> Any:
+def _open_chat_stream(endpoint: Endpoint, client: openai.OpenAI, request: dict[str, Any]) -> Any:
     try:
         return client.chat.completions.create(**request)
     except openai.BadRequestError as exc:
         if not (request.get("tools") and "tool" in str(exc) and "auto" in str(exc)):
             raise
         # No --enable-auto-tool-choice: the template still shows the tools; the client parses the calls.
-        _remember_no_tool_parser(endpoint)
+        endpoint.note_no_tool_parser()
         return client.chat.completions.create(**{**request, "tool_choice": "none"})
 
 
-def _continue_turn(endpoint: Any, client: openai.OpenAI, turn: _Turn, request: dict[str, Any], *,
+def _continue_turn(endpoint: Endpoint, client: openai.OpenAI, turn: _Turn, request: dict[str, Any], *,
                    close_reasoning: bool) -> Iterator[ParseEvent]:
     """The model card's second call: close the reasoning if the budget cut it, and let the same
     assistant turn go on through /v1/completions with the tokens left."""
     if not turn.prompt_ids:
         raise ServerError("The server sent no prompt_token_ids; the two-call reasoning budget needs vLLM's "
                           "return_token_ids (vLLM >= 0.10), or use budget_mode='server'.")
-    closer = _tokenize(endpoint, BUDGET_CLOSER) if close_reasoning else []
+    closer = endpoint.tokenize(BUDGET_CLOSER) if close_reasoning else []
     if close_reasoning:
         yield from turn.stamp(turn.parser.end_reasoning())
     remaining = max(1, turn.max_tokens - turn.completion_tokens - len(closer))
@@ -440,9 +371,9 @@ def _result(turn: _Turn, budget_closed: bool) -> ChatResult:
     )
 
 
-def chat(endpoint: Any, messages: str | Sequence[Mapping[str, Any]], **options: Any) -> ChatResult:
+def chat(target: Endpoint | HasEndpoint, messages: str | Sequence[Mapping[str, Any]], **options: Any) -> ChatResult:
     """One assistant turn as a `ChatResult` (the same stream as `stream_chat`, consumed)."""
-    for event in stream_chat(endpoint, messages, **options):
+    for event in stream_chat(target, messages, **options):
         if isinstance(event, Done):
             return event.result
     raise ServerError("The chat stream ended without a result; the server closed the connection early.")

@@ -6,7 +6,9 @@ with its exit code and last log lines), keeps logs in a bounded buffer plus a fi
 process tree. The child also dies with the kernel: a small guard process ends it when the kernel
 disappears (even by SIGKILL), and stop() runs at interpreter exit.
 
-`attach()` gives the same interface (`base_url`, `model_name`, `client()`) for a server started elsewhere.
+A server *has* an endpoint (`server.endpoint`, a `nanokit.endpoint.Endpoint` made afresh on every start,
+so what a probe learnt about the previous process is not reused); `attach()` gives an `Endpoint` for a
+server started elsewhere.
 
 Lifecycle: NEW -> STARTING -> RUNNING -> STOPPED; a start that fails ends in FAILED (process tree gone).
 `stop()` is idempotent; `start()` on a STOPPED or FAILED server starts a fresh process.
@@ -32,8 +34,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Self
 
-import httpx
+import openai
 
+from nanokit.endpoint import Endpoint, attach
 from nanokit.errors import ConfigError, ModelNotFoundError, PortInUseError, ServerError, StartCancelled
 
 DEFAULT_REASONING_PARSER = "nemotron_v3"
@@ -76,92 +79,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-class Endpoint:
-    """An OpenAI-compatible endpoint: base URL, API key, served model name and clients bound to them."""
-
-    def __init__(self, base_url: str, *, api_key: str | None = None, model_name: str | None = None) -> None:
-        self._base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._model_name = model_name
-
-    @property
-    def base_url(self) -> str:
-        """The OpenAI API root, ending in /v1."""
-        return self._base_url
-
-    @property
-    def root_url(self) -> str:
-        """The server root (where vLLM serves /health, /metrics, /tokenize)."""
-        return self.base_url.removesuffix("/v1")
-
-    @property
-    def api_key(self) -> str | None:
-        return self._api_key
-
-    @property
-    def model_name(self) -> str:
-        if self._model_name is None:
-            self._model_name = self.models()[0]
-        return self._model_name
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-
-    def client(self, **kwargs):
-        """An `openai.OpenAI` client bound to this endpoint."""
-        import openai
-
-        kwargs.setdefault("max_retries", 0)
-        return openai.OpenAI(base_url=self.base_url, api_key=self._api_key or "EMPTY", **kwargs)
-
-    def async_client(self, **kwargs):
-        """An `openai.AsyncOpenAI` client bound to this endpoint."""
-        import openai
-
-        kwargs.setdefault("max_retries", 0)
-        return openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key or "EMPTY", **kwargs)
-
-    def models(self, timeout: float = 10.0) -> list[str]:
-        """The model names the endpoint serves (GET /v1/models)."""
-        try:
-            response = httpx.get(f"{self.base_url}/models", headers=self._headers(), timeout=timeout)
-        except httpx.HTTPError as exc:
-            raise ServerError(
-                f"Cannot reach {self.base_url} ({type(exc).__name__}); check the URL and that the server is up."
-            ) from exc
-        if response.status_code == 401:
-            raise ServerError(f"{self.base_url} refused the API key (401); pass the key the server was started with.")
-        if response.status_code != 200:
-            raise ServerError(f"{self.base_url}/models answered HTTP {response.status_code}; is this an OpenAI-compatible server?")
-        names = [entry["id"] for entry in response.json().get("data", [])]
-        if not names:
-            raise ServerError(f"{self.base_url} serves no models; start it with a model.")
-        return names
-
-    def health(self, timeout: float = 2.0) -> bool:
-        """True when the server answers its health check."""
-        try:
-            return httpx.get(f"{self.root_url}/health", headers=self._headers(), timeout=timeout).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def __repr__(self) -> str:
-        key = "set" if self._api_key else "none"
-        return f"<{type(self).__name__} {self.base_url} model={self._model_name!r} api_key={key}>"
-
-
-def attach(base_url: str, api_key: str | None = None, model: str | None = None, *, timeout: float = 10.0) -> Endpoint:
-    """Attach to a running OpenAI-compatible server; checks it answers and serves `model` (default: its first)."""
-    if api_key is None:
-        api_key = os.environ.get("NANOKIT_API_KEY") or os.environ.get("OPENAI_API_KEY")
-    endpoint = Endpoint(base_url, api_key=api_key)
-    served = endpoint.models(timeout=timeout)
-    if model is not None and model not in served:
-        raise ConfigError(f"{base_url} serves {served}, not {model!r}; pass one of those as model=.")
-    endpoint._model_name = model or served[0]
-    return endpoint
-
-
 _live_servers: weakref.WeakSet[VLLMServer] = weakref.WeakSet()
 
 
@@ -181,7 +98,7 @@ def _is_tiny_checkpoint(model: str) -> bool:
         return False
 
 
-class VLLMServer(Endpoint):
+class VLLMServer:
     """vLLM's OpenAI-compatible server as a child process of this kernel.
 
     >>> with VLLMServer() as server:            # the embedded tiny model, loopback, free port
@@ -212,7 +129,8 @@ class VLLMServer(Endpoint):
             )
         if isinstance(extra_args, str):
             raise ConfigError("extra_args must be a list of arguments such as ['--max-num-seqs', '8'], not one string.")
-        super().__init__("http://placeholder/v1", api_key=api_key)
+        self.api_key = api_key
+        self._endpoint: Endpoint | None = None
         self.model = None if model is None else str(model)
         self.host = host
         self.requested_port = port
@@ -242,6 +160,27 @@ class VLLMServer(Endpoint):
         host = f"[{self.host}]" if ":" in self.host else self.host
         connect = "127.0.0.1" if self.host in ("0.0.0.0", "::") else host
         return f"http://{connect}:{self.port}/v1"
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """Where this server answers; a new `Endpoint` (no cached probes) after each start picks the port."""
+        if self._endpoint is None or self._endpoint.base_url != self.base_url:
+            self._endpoint = Endpoint(self.base_url, api_key=self.api_key, model_name=self.model_name)
+        return self._endpoint
+
+    @property
+    def root_url(self) -> str:
+        return self.endpoint.root_url
+
+    def client(self, **kwargs) -> openai.OpenAI:
+        """An `openai.OpenAI` client bound to this server (`server.endpoint.client()`)."""
+        return self.endpoint.client(**kwargs)
+
+    def health(self, timeout: float = 2.0) -> bool:
+        return self.endpoint.health(timeout)
+
+    def models(self, timeout: float = 10.0) -> list[str]:
+        return self.endpoint.models(timeout)
 
     @property
     def model_name(self) -> str:
@@ -322,6 +261,7 @@ class VLLMServer(Endpoint):
             status("Resolving the model")
             model_path = self._resolve_model_path()
             self._pick_port()
+            self._endpoint = None  # a new process: nothing the last one's probes found still holds
             argv = self.command(model_path)
             status(f"Starting vLLM on {self.base_url}")
             with self._lock:  # stop() holds the lock too, so it cannot slip in between the check and the spawn

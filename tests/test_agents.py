@@ -6,6 +6,7 @@ import json
 import socket
 from typing import Any
 
+import httpx
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -28,8 +29,10 @@ from nanokit.agents import (
     run_agent,
     stream_agent,
 )
+from nanokit.endpoint import Endpoint
 from nanokit.errors import ConfigError, NanokitError, ServerError
-from nanokit.tools import EXAMPLE_TOOLS, calculate_tip, get_weather, tool_schema
+from nanokit.example_tools import EXAMPLE_TOOLS, calculate_tip, get_weather
+from nanokit.toolkit import tool_schema
 
 
 class ScriptedModel(GenericFakeChatModel):
@@ -249,13 +252,12 @@ def test_a_tool_owned_by_two_specialists_is_a_config_error():
 # --- the served model ---------------------------------------------------------------------------
 
 
-class _Endpoint:
-    def __init__(self, base_url: str) -> None:
-        self.base_url, self.model_name, self.api_key = base_url, "tiny", None
+def endpoint_at(base_url: str) -> Endpoint:
+    return Endpoint(base_url, model_name="tiny")
 
 
 def test_chat_model_passes_reasoning_per_node():
-    on, off = chat_model(_Endpoint("http://127.0.0.1:1/v1"), reasoning=True), chat_model(_Endpoint("http://x/v1"))
+    on, off = chat_model(endpoint_at("http://127.0.0.1:1/v1"), reasoning=True), chat_model(endpoint_at("http://x/v1"))
     assert on.extra_body == {"chat_template_kwargs": {"enable_thinking": True}}
     assert off.extra_body == {"chat_template_kwargs": {"enable_thinking": False}}
     assert on.model_name == "tiny"
@@ -264,7 +266,7 @@ def test_chat_model_passes_reasoning_per_node():
 def test_reasoning_the_server_split_off_is_kept_and_shown():
     response = {"model": "tiny", "choices": [{"index": 0, "finish_reason": "stop", "message": {
         "role": "assistant", "content": "18 degrees.", "reasoning": "The tool said 18."}}]}
-    result = chat_model(_Endpoint("http://x/v1"), reasoning=True)._create_chat_result(response)
+    result = chat_model(endpoint_at("http://x/v1"), reasoning=True)._create_chat_result(response)
     message = result.generations[0].message
     assert message.additional_kwargs["reasoning_content"] == "The tool said 18."
     assert [(s.kind, s.text) for s in message_steps("agent", message)] == [
@@ -275,7 +277,7 @@ def test_server_gone_is_a_server_error_in_the_transcript():
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    agent = build_tool_agent(chat_model(_Endpoint(f"http://127.0.0.1:{port}/v1"), timeout=5, max_retries=0))
+    agent = build_tool_agent(chat_model(endpoint_at(f"http://127.0.0.1:{port}/v1"), timeout=5, max_retries=0))
     steps = steps_before_error(stream_agent(agent, "Weather in Paris?"), ServerError,
                                match="could not reach the model server")
     assert steps[-1].kind == "error" and f"127.0.0.1:{port}" in steps[-1].text
@@ -320,3 +322,40 @@ def test_agent_trace_shows_a_failed_run_as_a_sentence():
     run = trace.run("Loop")
     assert run.answer == "" and run.steps[-1].kind == "error"
     assert "stopped after 4 steps" in trace.transcript.value
+
+
+# --- reasoning carried back to the server -------------------------------------------------------
+
+
+class ChatCompletionsServer:
+    """Non-streamed /v1/chat/completions answers in order, like vLLM with its parsers; records the requests."""
+
+    def __init__(self, *messages: dict) -> None:
+        self.messages, self.requests = list(messages), []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(json.loads(request.content))
+        message = self.messages[min(len(self.requests), len(self.messages)) - 1]
+        return httpx.Response(200, json={
+            "id": "x", "object": "chat.completion", "created": 0, "model": "tiny",
+            "choices": [{"index": 0, "message": {"role": "assistant", **message},
+                         "finish_reason": "tool_calls" if "tool_calls" in message else "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+
+
+WEATHER_TURNS = (
+    {"content": None, "reasoning": "I need the weather tool.", "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
+    {"content": "It is 18 degrees.", "reasoning": "The tool said 18."},
+)
+
+
+@pytest.mark.parametrize("carry", [True, False])
+def test_agent_sends_the_calls_reasoning_back_on_the_next_request(carry):
+    server = ChatCompletionsServer(*WEATHER_TURNS)
+    endpoint = Endpoint("http://vllm.test/v1", model_name="tiny", transport=httpx.MockTransport(server))
+    run = run_agent(build_tool_agent(chat_model(endpoint, carry_reasoning=carry)), "Weather in Paris?")
+    assert run.answer == "It is 18 degrees." and run.tools_called() == ["get_weather"]
+    sent = [m for m in server.requests[1]["messages"] if m["role"] == "assistant"]
+    assert len(sent) == 1 and sent[0]["tool_calls"][0]["id"] == "call_1"
+    assert sent[0].get("reasoning") == ("I need the weather tool." if carry else None)

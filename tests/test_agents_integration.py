@@ -8,11 +8,15 @@ for its own evaluation, and an early checkpoint garbled them): these tests are a
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, Field
 
 from nanokit.agents import build_coordinator, build_tool_agent, chat_model, failing_tool, memory, run_agent
-from nanokit.tools import get_weather
+from nanokit.example_tools import get_weather
 
 pytestmark = pytest.mark.integration
 
@@ -75,3 +79,27 @@ def test_reasoning_on_for_one_node_still_calls_the_tool(server):
     thinking = chat_model(server, reasoning=True, temperature=0, max_tokens=512)
     run = run_agent(build_tool_agent(thinking), "What's the weather like in Paris?")
     assert run.tools_called() == ["get_weather"], [s.describe() for s in run.steps]
+
+
+class WeatherQuery(BaseModel):
+    city: str = Field(description="The city name, e.g. Paris.")
+    unit: Literal["celsius", "fahrenheit"] | None = Field(None, description="The temperature unit.")
+
+
+def _weather(city: str, unit: Literal["celsius", "fahrenheit"] | None = None) -> str:
+    asked.append((city, unit))
+    return get_weather(city, unit or "celsius")
+
+
+asked: list[tuple] = []
+pydantic_weather = StructuredTool.from_function(_weather, name="get_weather", args_schema=WeatherQuery,
+                                                description="Get the current temperature in a city.")
+
+
+def test_a_tool_declared_with_a_pydantic_model_runs_in_the_agent(model):
+    """A StructuredTool whose args are a Pydantic model with an optional field: the agent's call runs it."""
+    asked.clear()
+    run = run_agent(build_tool_agent(model, [pydantic_weather]), "What's the weather like in Paris?")
+    assert run.tools_called() == ["get_weather"], [s.describe() for s in run.steps]
+    assert [city for city, _ in asked] == ["Paris"]
+    assert [s.text for s in run.steps if s.kind == "tool_result"] == ["18 degrees celsius in Paris"]

@@ -141,7 +141,7 @@ def test_bad_model_fails_fast_with_the_served_names():
 
 
 def test_unreachable_url_fails_fast_with_one_sentence():
-    with pytest.raises(ServerError, match="No OpenAI-compatible server answered at http://127.0.0.1:9/v1"):
+    with pytest.raises(ServerError, match="Cannot reach http://127.0.0.1:9/v1"):
         asyncio.run(check_server("http://127.0.0.1:9/v1", timeout=2.0))
 
 

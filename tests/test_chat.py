@@ -5,26 +5,25 @@ from __future__ import annotations
 import json
 
 import httpx
-import openai
 import pytest
 
-from nanokit.chat import PRESETS, ChatResult, Done, ServerFeatures, chat, stream_chat
+from nanokit.chat import PRESETS, ChatResult, Done, chat, stream_chat
+from nanokit.endpoint import Endpoint, ServerFeatures
 from nanokit.errors import ConfigError
+from nanokit.example_tools import EXAMPLE_TOOLS
 from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCall, ToolCallDelta
-from nanokit.tools import EXAMPLE_TOOLS
 
 PARSED = ServerFeatures(reasoning_parser=True, thinking_budget=True, tool_parser=True)
 BARE = ServerFeatures(reasoning_parser=False, thinking_budget=False, tool_parser=False)
 
 
-class CannedEndpoint:
-    """An endpoint whose server streams the given deltas and records the requests it got."""
+class CannedEndpoint(Endpoint):
+    """An endpoint whose server (a MockTransport) streams the given deltas and records the requests it got."""
 
-    base_url = "http://canned.test/v1"
-    model_name = "canned"
-    api_key = None
-
-    def __init__(self, deltas: list[dict], usage: dict | None = None, *, then: list[list[dict]] = ()) -> None:
+    def __init__(self, deltas: list[dict], usage: dict | None = None, *, then: list[list[dict]] = (),
+                 features: ServerFeatures | None = None) -> None:
+        super().__init__("http://canned.test/v1", model_name="canned", transport=httpx.MockTransport(self._handle),
+                         features=features)
         self.scripts, self.usage, self.requests = [deltas, *then], usage or {}, []
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
@@ -41,10 +40,6 @@ class CannedEndpoint:
         lines.append(f"data: {json.dumps({'id': 'x', 'object': 'chat.completion.chunk', 'created': 0, 'model': 'canned', 'choices': [], 'usage': usage})}\n\n")
         lines.append("data: [DONE]\n\n")
         return httpx.Response(200, text="".join(lines), headers={"content-type": "text/event-stream"})
-
-    def client(self) -> openai.OpenAI:
-        transport = httpx.MockTransport(self._handle)
-        return openai.OpenAI(base_url=self.base_url, api_key="x", http_client=httpx.Client(transport=transport))
 
 
 def test_thinking_off_answer_streamed_as_reasoning_content_is_corrected():
@@ -122,22 +117,22 @@ def test_server_budget_on_a_server_without_one_is_a_config_error():
         chat(CannedEndpoint([]), "q", reasoning_budget=8, budget_mode="server", features=BARE)
 
 
-def test_assistant_message_carries_tool_calls_for_the_next_turn():
+def test_assistant_message_carries_reasoning_and_tool_calls_for_the_next_turn():
     call = ToolCall("calculator", {"expression": "1+1"}, id="call_1")
-    result = ChatResult("r", "", (call,), usage=None, timings=None)
-    assert result.assistant_message() == {"role": "assistant", "content": "",
+    result = ChatResult("Add them.", "", (call,), usage=None, timings=None)
+    assert result.assistant_message() == {"role": "assistant", "content": "", "reasoning": "Add them.",
                                           "tool_calls": [call.to_message_entry()]}
+    assert "reasoning" not in result.assistant_message(carry_reasoning=False)
+    assert "reasoning" not in ChatResult("", "4", (), usage=None, timings=None).assistant_message()
 
 
-class BudgetServer:
+class BudgetServer(Endpoint):
     """A vLLM-like server for the two-call budget: the chat call never closes its reasoning."""
 
-    base_url = "http://budget.test/v1"
-    model_name = "canned"
-    api_key = None
     CLOSER_IDS = (90, 13, 91)
 
     def __init__(self) -> None:
+        super().__init__("http://budget.test/v1", model_name="canned", transport=httpx.MockTransport(self._handle))
         self.requests: list[tuple[str, dict]] = []
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
@@ -161,12 +156,6 @@ class BudgetServer:
                 else "chat.completion.chunk"}
         text = "".join(f"data: {json.dumps({**base, **c})}\n\n" for c in chunks) + "data: [DONE]\n\n"
         return httpx.Response(200, text=text, headers={"content-type": "text/event-stream"})
-
-    def http_client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self._handle))
-
-    def client(self) -> openai.OpenAI:
-        return openai.OpenAI(base_url=self.base_url, api_key="x", http_client=self.http_client())
 
 
 def test_two_call_budget_closes_the_reasoning_and_continues_the_same_turn():

@@ -6,12 +6,17 @@ are counted in tokens from usage. Assertions about what the model says wait for 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
+from langchain_core.tools import tool as langchain_tool
 
 from nanokit.chat import chat, probe_server, stream_chat
+from nanokit.example_tools import EXAMPLE_TOOLS
 from nanokit.parsing import ContentDelta, ReasoningDelta
 from nanokit.tiny.checkpoint import shipped_file
-from nanokit.tools import EXAMPLE_TOOLS, run_tool_loop
+from nanokit.toolkit import tool_entries
+from nanokit.tools import run_tool_loop
 
 pytestmark = pytest.mark.integration
 TRAINED = shipped_file("model.safetensors") is not None
@@ -109,3 +114,57 @@ def test_trained_model_answers_after_a_tool_result(server):
     loop = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=3, seed=0,
                          max_tokens=256)
     assert loop.stopped == "answer" and "18" in loop.answer
+
+
+@needs_training
+def test_second_step_prompt_carries_the_first_steps_reasoning(server):
+    """The prompt vLLM renders for step 2 of a tool loop (its /tokenize of the loop's history, decoded by its
+    /detokenize) keeps step 1's reasoning as the released template says: `<think>\\n{reasoning}\\n</think>\\n`
+    before the call, for an assistant turn after the last user message; an earlier turn's reasoning is cut."""
+    loop = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=1, seed=0,
+                         max_tokens=256)
+    first = loop.steps[0].result
+    assert first.reasoning.strip() and [c.name for c in first.tool_calls] == ["get_weather"]  # what step 1 did
+    earlier = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!", "reasoning": "EARLIER"}]
+    endpoint = server.endpoint
+    prompt = endpoint.detokenize(endpoint.tokenize(messages=[*earlier, *loop.messages],
+                                                   tools=tool_entries(EXAMPLE_TOOLS)))
+    assert ("<|im_start|>user\nWhat is the weather in Paris?<|im_end|>\n<|im_start|>assistant\n"
+            f"<think>\n{first.reasoning.strip()}\n</think>\n<tool_call>\n<function=get_weather>\n") in prompt
+    assert "EARLIER" not in prompt and prompt.endswith("<|im_start|>assistant\n<think>\n")
+
+    quiet = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=1, seed=0,
+                          max_tokens=256, carry_reasoning=False)
+    rendered = endpoint.detokenize(endpoint.tokenize(messages=quiet.messages, tools=tool_entries(EXAMPLE_TOOLS)))
+    assert quiet.steps[0].result.reasoning.strip() not in rendered
+
+
+tipped: list[tuple] = []
+
+
+@langchain_tool(parse_docstring=True)  # the parameter descriptions the embedded model was trained with, plus one
+def calculate_tip(bill_total: int, tip_percentage: int, currency: Literal["usd", "eur"] | None = None) -> float:
+    """Calculate the tip amount for a restaurant bill.
+
+    Args:
+        bill_total: The total bill amount in dollars.
+        tip_percentage: The tip percentage, e.g. 15 for 15%.
+        currency: The currency of the bill.
+    """
+    tipped.append((bill_total, tip_percentage, currency))
+    return round(bill_total * tip_percentage / 100, 2)
+
+
+@needs_training
+def test_a_langchain_tool_with_an_optional_field_runs_in_the_loop(server):
+    """A LangChain @tool (its optional field an anyOf with null) through the real server and the loop: the
+    call the model writes as text reaches the function as integers. (The model's arithmetic is not tested.)"""
+    tipped.clear()
+    parameters = tool_entries([calculate_tip])[0]["function"]["parameters"]
+    assert parameters["properties"]["currency"]["anyOf"] == [{"enum": ["usd", "eur"], "type": "string"},
+                                                              {"type": "null"}]
+    loop = run_tool_loop(server, "What is a 15% tip on a $80 bill?", tools=[calculate_tip], max_steps=2, seed=0,
+                         max_tokens=256)
+    executions = [execution for step in loop.steps for execution in step.executions]
+    assert executions and all(execution.ok for execution in executions), [e.output for e in executions]
+    assert tipped and all(type(bill) is int and type(percent) is int for bill, percent, _ in tipped)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from test_chat import PARSED, CannedEndpoint
 
-from nanokit.chat import _FEATURES
 from widgets.chat_panel import ChatPanel
 from widgets.tool_trace import ToolTrace
 
@@ -13,9 +12,7 @@ WEATHER_CALL = {"tool_calls": [{"index": 0, "id": "call_w", "type": "function",
 
 
 def canned(*scripts):
-    endpoint = CannedEndpoint(scripts[0], then=list(scripts[1:]))
-    _FEATURES[(endpoint.base_url, endpoint.model_name)] = PARSED  # what the probe would have found
-    return endpoint
+    return CannedEndpoint(scripts[0], then=list(scripts[1:]), features=PARSED)  # what the probe would find
 
 
 def test_panel_streams_reasoning_above_the_answer_and_reports_tokens():
@@ -25,7 +22,7 @@ def test_panel_streams_reasoning_above_the_answer_and_reports_tokens():
     assert "Adding." in panel.reasoning.value and "4" in panel.answer.value
     assert panel.children.index(panel.reasoning_pane) < panel.children.index(panel.answer)
     assert "5 prompt" in panel.status.value and "first answer" in panel.status.value
-    assert panel.history[-1] == {"role": "assistant", "content": "4"}
+    assert panel.history[-1] == {"role": "assistant", "content": "4", "reasoning": "Adding."}
     assert not panel.send_button.disabled and panel.message.value == ""
 
 

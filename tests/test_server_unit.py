@@ -12,10 +12,8 @@ from nanokit import (
     ConfigError,
     ModelNotFoundError,
     PortInUseError,
-    ServerError,
     ServerState,
     VLLMServer,
-    attach,
 )
 
 
@@ -106,16 +104,6 @@ def test_stop_is_idempotent_and_safe_before_start():
     server.stop()
     server.stop()
     assert server.state is ServerState.NEW
-
-
-def test_attach_to_nothing_fails_fast_with_one_sentence():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    started = time.monotonic()
-    with pytest.raises(ServerError, match="Cannot reach"):
-        attach(f"http://127.0.0.1:{port}/v1")
-    assert time.monotonic() - started < 5
 
 
 def test_stop_during_start_cancels_it_and_leaves_no_process(never_healthy_vllm):

@@ -12,29 +12,18 @@ from typing import Any
 import ipywidgets as W
 
 from nanokit.chat import PRESETS, ChatResult, Done, stream_chat
+from nanokit.endpoint import Endpoint, HasEndpoint
 from nanokit.errors import NanokitError
 from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCallDelta
-
-
-def _seconds(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f} s"
-
-
-def describe(result: ChatResult) -> str:
-    """One status line: tokens from usage and the stream's timings."""
-    usage, timings = result.usage, result.timings
-    reasoning = "?" if usage.reasoning_tokens is None else usage.reasoning_tokens
-    closed = " · budget closed the reasoning" if result.budget_closed else ""
-    return (f"{usage.prompt_tokens} prompt · {usage.completion_tokens} completion ({reasoning} reasoning) tokens"
-            f" · first reasoning {_seconds(timings.first_reasoning_s)} · first answer "
-            f"{_seconds(timings.first_answer_s)} · total {_seconds(timings.total_s)}{closed}")
 
 
 class ChatPanel(W.VBox):
     """A chat box bound to an endpoint (`VLLMServer` or `attach(...)`); keeps the conversation."""
 
-    def __init__(self, endpoint: Any = None, *, max_tokens: int = 512, budget_max: int = 1024) -> None:
+    def __init__(self, endpoint: Endpoint | HasEndpoint | None = None, *, max_tokens: int = 512,
+                 budget_max: int = 1024, carry_reasoning: bool = True) -> None:
         self.endpoint = endpoint
+        self.carry_reasoning = carry_reasoning  # send each answer's reasoning back with the history
         self.history: list[dict[str, Any]] = []
         self.last_result: ChatResult | None = None
 
@@ -126,9 +115,10 @@ class ChatPanel(W.VBox):
 
     def _finish(self, text: str, result: ChatResult) -> None:
         self.last_result = result
-        self.history += [{"role": "user", "content": text}, result.assistant_message()]
+        self.history += [{"role": "user", "content": text},
+                         result.assistant_message(carry_reasoning=self.carry_reasoning)]
         self.message.value = ""
-        self.status.value = f"<small>{html.escape(describe(result))}</small>"
+        self.status.value = f"<small>{html.escape(result.describe())}</small>"
         self.transcript.value = "".join(
             f"<div><b>{html.escape(m['role'])}:</b> {html.escape(m.get('content') or '')}</div>"
             for m in self.history[:-1]  # the newest answer is shown below, with its reasoning

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
 import ipywidgets as W
 
+from nanokit.endpoint import Endpoint, HasEndpoint
 from nanokit.errors import NanokitError
-from nanokit.tools import EXAMPLE_TOOLS, Tool, ToolLoopResult, ToolStep, iter_tool_loop
+from nanokit.example_tools import EXAMPLE_TOOLS
+from nanokit.toolkit import ToolLike
+from nanokit.tools import ToolLoopResult, ToolStep, iter_tool_loop
 
 
 def render_step(step: ToolStep) -> str:
@@ -44,9 +46,10 @@ def describe_stop(loop: ToolLoopResult) -> str:
 class ToolTrace(W.VBox):
     """A prompt box, the tools on offer and a live trace of the loop's steps."""
 
-    def __init__(self, endpoint: Any = None, tools: Iterable[Tool | Callable[..., Any]] = EXAMPLE_TOOLS,
-                 *, max_steps: int = 4, max_tokens: int = 512) -> None:
+    def __init__(self, endpoint: Endpoint | HasEndpoint | None = None, tools: Iterable[ToolLike] = EXAMPLE_TOOLS,
+                 *, max_steps: int = 4, max_tokens: int = 512, carry_reasoning: bool = True) -> None:
         self.endpoint = endpoint
+        self.carry_reasoning = carry_reasoning
         self.tools = list(tools)
         self.last_loop: ToolLoopResult | None = None
         self.prompt = W.Text(value="What is the weather in Paris?", description="Ask:",
@@ -87,7 +90,8 @@ class ToolTrace(W.VBox):
                 rendered: list[str] = []
                 streamed = ""
                 for event in iter_tool_loop(self.endpoint, text, self.tools, max_steps=self.max_steps.value,
-                                            thinking=self.thinking.value, max_tokens=self.max_tokens):
+                                            thinking=self.thinking.value, max_tokens=self.max_tokens,
+                                            carry_reasoning=self.carry_reasoning):
                     if isinstance(event, ToolStep):
                         rendered.append(render_step(event))
                         self.steps.value = "".join(rendered)

@@ -12,7 +12,7 @@ typed tools as the tool-calling walkthrough (`nanokit.tools`), and runs through 
 from nanokit.agents._coordinator import DEFAULT_SPECIALISTS, Specialist, build_coordinator
 from nanokit.agents._drawing import GraphLayout, graph_figure, graph_layout, mermaid
 from nanokit.agents._memory import memory
-from nanokit.agents._model import ServedChatModel, ServedModel, chat_model
+from nanokit.agents._model import ServedChatModel, chat_model
 from nanokit.agents._react import build_tool_agent
 from nanokit.agents._steps import (
     DEFAULT_STEP_LIMIT,
@@ -31,7 +31,6 @@ __all__ = [
     "AgentStep",
     "GraphLayout",
     "ServedChatModel",
-    "ServedModel",
     "Specialist",
     "as_langchain_tool",
     "build_coordinator",

@@ -30,7 +30,8 @@ from typing_extensions import TypedDict
 from nanokit.agents._react import build_tool_agent
 from nanokit.agents._tools import as_langchain_tool
 from nanokit.errors import ConfigError
-from nanokit.tools import calculate_tip, calculator, get_weather
+from nanokit.example_tools import calculate_tip, calculator, get_weather
+from nanokit.toolkit import ToolLike
 
 SUPERVISOR = "supervisor"
 
@@ -40,7 +41,7 @@ class Specialist:
     """A specialist agent: its node name, its tools, and optionally its own model (e.g. with reasoning on)."""
 
     name: str
-    tools: Sequence[Callable[..., Any] | BaseTool]
+    tools: Sequence[ToolLike | BaseTool]
     model: BaseChatModel | None = None
     prompt: str | None = None
 

@@ -1,33 +1,51 @@
 """The chat model an agent node talks to: langchain-openai's ChatOpenAI pointed at a served model.
 
-Any object with `base_url`, `model_name` and `api_key` will do: a started `VLLMServer` or the endpoint
-`attach(...)` returns. Reasoning is a per-node choice: each node gets its own model object, and
-`reasoning` becomes vLLM's `chat_template_kwargs={"enable_thinking": ...}`.
+It takes an `Endpoint` (what `attach(...)` returns) or a started `VLLMServer`. Reasoning is a per-node
+choice: each node gets its own model object, and `reasoning` becomes vLLM's
+`chat_template_kwargs={"enable_thinking": ...}`.
+
+Reasoning is carried through the tool loop: the released chat template keeps the reasoning of the
+assistant turns after the last user message (the current tool-calling trajectory) and truncates earlier
+ones itself, and vLLM hands an assistant message's `reasoning` field to the template. langchain-openai
+sends no such field (its message conversion keeps content, tool calls and name only), so
+`ServedChatModel` adds it from the `reasoning_content` it stored when the reply came in.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
+import httpx
 import openai
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatResult
 from langchain_openai import ChatOpenAI
 
-
-class ServedModel(Protocol):
-    """What an agent needs to know about a server: where it is, what it serves, the key it wants."""
-
-    base_url: str
-    model_name: str
-    api_key: str | None
+from nanokit.endpoint import Endpoint, HasEndpoint, endpoint_of
 
 
 class ServedChatModel(ChatOpenAI):
     """ChatOpenAI that keeps the reasoning vLLM's reasoning parser splits off (ChatOpenAI drops it).
 
     vLLM returns it as `reasoning` (`reasoning_content` in older releases); it lands in the message's
-    `additional_kwargs["reasoning_content"]`, where the step stream and the trace widget show it.
+    `additional_kwargs["reasoning_content"]`, where the step stream and the trace widget show it, and
+    (with `carry_reasoning`) goes back to the server as the assistant message's `reasoning` field.
     """
+
+    carry_reasoning: bool = True
+
+    def _get_request_payload(self, input_: LanguageModelInput, *, stop: list[str] | None = None,
+                             **kwargs: Any) -> dict:
+        payload = super()._get_request_payload(input_, stop=stop, **kwargs)
+        if not self.carry_reasoning or "messages" not in payload:
+            return payload
+        # langchain-openai turns each message into one request message, in order
+        for sent, message in zip(payload["messages"], self._convert_input(input_).to_messages(), strict=True):
+            reasoning = message.additional_kwargs.get("reasoning_content") if isinstance(message, AIMessage) else None
+            if reasoning:
+                sent["reasoning"] = reasoning
+        return payload
 
     def _create_chat_result(self, response: dict | openai.BaseModel, generation_info: dict | None = None) -> ChatResult:
         result = super()._create_chat_result(response, generation_info)
@@ -45,9 +63,10 @@ def _field(message: object, name: str) -> object:
 
 
 def chat_model(
-    endpoint: ServedModel,
+    target: Endpoint | HasEndpoint,
     *,
     reasoning: bool = False,
+    carry_reasoning: bool = True,
     temperature: float = 0.6,
     top_p: float = 0.95,
     max_tokens: int = 512,
@@ -59,8 +78,10 @@ def chat_model(
 
     The sampling defaults are the model card's advice for tool calling (temperature 0.6, top_p 0.95).
     `timeout` and `max_retries` are kept small on purpose: a server that is gone should turn into an
-    error in the transcript within a minute, not a notebook cell that hangs.
+    error in the transcript within a minute, not a notebook cell that hangs. `carry_reasoning=False`
+    stops sending earlier reasoning back to the server.
     """
+    endpoint = endpoint_of(target)
     return ServedChatModel(
         base_url=endpoint.base_url,
         api_key=endpoint.api_key or "EMPTY",  # vLLM without --api-key accepts any key; the client needs one
@@ -71,5 +92,8 @@ def chat_model(
         timeout=timeout,
         max_retries=max_retries,
         extra_body={"chat_template_kwargs": {"enable_thinking": reasoning}},
+        carry_reasoning=carry_reasoning,
+        # the endpoint's transport seam (a MockTransport in unit tests) carries the agent's requests too
+        **({"http_client": httpx.Client(transport=endpoint.transport)} if endpoint.transport else {}),
         **kwargs,
     )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
@@ -12,7 +11,8 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
 from nanokit.agents._tools import tool_node
-from nanokit.tools import EXAMPLE_TOOLS
+from nanokit.example_tools import EXAMPLE_TOOLS
+from nanokit.toolkit import ToolLike
 
 try:  # langgraph >= 1.0 marks create_react_agent deprecated in favour of langchain.agents (another package)
     from langgraph.warnings import LangGraphDeprecatedSinceV10 as _Deprecated
@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - older langgraph
 
 def build_tool_agent(
     model: BaseChatModel,
-    tools: Iterable[Callable[..., Any] | BaseTool] = EXAMPLE_TOOLS,
+    tools: Iterable[ToolLike | BaseTool] = EXAMPLE_TOOLS,
     *,
     prompt: str | None = None,
     checkpointer: BaseCheckpointSaver | bool | None = None,

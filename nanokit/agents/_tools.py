@@ -1,9 +1,11 @@
-"""nanokit's typed Python tools as LangChain tools, run exactly as nanokit's own tool loop runs them.
+"""Tools for the agents, run exactly as nanokit's own tool loop runs them.
 
-The schema each tool advertises is exactly `nanokit.tools.tool_schema(fn)`: the embedded model was
-trained on those schemas, and the real model's chat template renders them the same way. A call goes
-through `nanokit.tools.execute_tool_call`, so arguments are coerced ("80" -> 80) and failures are worded
-as in the tool-calling walkthrough; a failure raises, and the ToolNode turns it into an error ToolMessage.
+The schema each tool advertises is the one nanokit's loop shows: `nanokit.toolkit.tool_schema(fn)` for a
+typed function (the embedded model was trained on those schemas, and the real model's chat template
+renders them the same way), LangChain's own `convert_to_openai_tool` schema for a LangChain tool. A call
+goes through `nanokit.toolkit.execute_tool_call`, so arguments are coerced against that schema ("80" -> 80,
+and for optional fields whatever `nanokit.schema` reads) and failures are worded as in the tool-calling
+walkthrough; a failure raises, and the ToolNode turns it into an error ToolMessage.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from langgraph.prebuilt import ToolNode
 
 from nanokit.errors import ToolError
 from nanokit.parsing import ToolCall
-from nanokit.tools import Tool, as_tool, execute_tool_call
+from nanokit.toolkit import ToolLike, as_tool, execute_tool_call
 
 
-def as_langchain_tool(fn: Callable[..., Any] | Tool | BaseTool) -> BaseTool:
-    """A StructuredTool that runs `fn` and advertises `tool_schema(fn)` unchanged; LangChain tools pass through."""
-    if isinstance(fn, BaseTool):
-        return fn
+def as_langchain_tool(fn: ToolLike | BaseTool) -> BaseTool:
+    """A StructuredTool that advertises `fn`'s schema unchanged and runs it through nanokit's coercion.
+
+    A LangChain tool is wrapped too, so its calls are coerced as the tool loop coerces them; it keeps its
+    name, description and schema.
+    """
     tool = as_tool(fn)
 
     def run(**arguments: Any) -> str:
@@ -45,7 +49,7 @@ def tool_error_message(error: Exception) -> str:
     return f"Error: {type(error).__name__}: {error}"
 
 
-def tool_node(tools: Iterable[Callable[..., Any] | Tool | BaseTool]) -> ToolNode:
+def tool_node(tools: Iterable[ToolLike | BaseTool]) -> ToolNode:
     """A ToolNode that turns every tool exception into an error ToolMessage instead of raising."""
     return ToolNode([as_langchain_tool(t) for t in tools], handle_tool_errors=tool_error_message)
 

@@ -20,7 +20,8 @@ import httpx
 from nanokit.bench.records import RequestRecord
 from nanokit.bench.workloads import BenchRequest
 
-Endpoint = Literal["completions", "chat"]
+ApiKind = Literal["completions", "chat"]
+"""Which OpenAI API a run sends its requests to."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +29,7 @@ class RequestOptions:
     """How every request of a run is shaped."""
 
     model: str
-    endpoint: Endpoint = "completions"
+    endpoint: ApiKind = "completions"
     ignore_eos: bool = True
     reasoning: bool | None = None  # None: the server's default; chat only
     temperature: float | None = None

@@ -20,13 +20,22 @@ from datetime import UTC, datetime
 import httpx
 
 from nanokit.bench.arrival import arrival_offsets
-from nanokit.bench.client import AiohttpStreams, Endpoint, RequestOptions, send_request
+from nanokit.bench.client import AiohttpStreams, ApiKind, RequestOptions, send_request
 from nanokit.bench.feed import LiveFeed
 from nanokit.bench.metrics import DEFAULT_PERCENTILES, SLO, BenchmarkMetrics, calculate_metrics
 from nanokit.bench.records import RequestRecord
 from nanokit.bench.server_view import ServerSample, ServerScraper
 from nanokit.bench.workloads import BenchRequest, ServerTokenizer, Tokenizer, WorkloadSpec
-from nanokit.errors import ConfigError, ServerError
+from nanokit.endpoint import (
+    Endpoint,
+    HasEndpoint,
+    auth_headers,
+    endpoint_of,
+    pick_model,
+    served_models,
+    unreachable,
+)
+from nanokit.errors import ConfigError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,7 +46,7 @@ class BenchmarkConfig:
     model: str | None = None  # None: the first model the server lists
     api_key: str | None = None
     workload: WorkloadSpec = field(default_factory=WorkloadSpec)
-    endpoint: Endpoint = "completions"
+    endpoint: ApiKind = "completions"
     request_rate: float = math.inf
     burstiness: float = 1.0
     max_concurrency: int | None = None
@@ -51,6 +60,12 @@ class BenchmarkConfig:
     scrape_interval: float | None = 1.0  # seconds between /metrics reads; None turns the server view off
     seed: int = 0
     label: str = ""
+
+    @classmethod
+    def against(cls, target: Endpoint | HasEndpoint, **options: object) -> BenchmarkConfig:
+        """A config for the server behind `target` (an `Endpoint` or a `VLLMServer`): its URL, model and key."""
+        endpoint = endpoint_of(target)
+        return cls(base_url=endpoint.base_url, model=endpoint.model_name, api_key=endpoint.api_key, **options)
 
     def __post_init__(self) -> None:
         if self.endpoint not in ("completions", "chat"):
@@ -78,34 +93,16 @@ class BenchmarkRun:
     client_cpu_s: float = 0.0  # CPU time this process spent from the first release to the last record
 
 
-def _headers(api_key: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
-
-
 async def check_server(base_url: str, model: str | None = None, *, api_key: str | None = None,
                        timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> str:
-    """The served model's name, after checking /v1/models; one-sentence errors for a bad URL or model."""
-    url = base_url.rstrip("/") + "/models"
+    """The served model's name, after checking /v1/models (the same sentences as `Endpoint.models`)."""
+    base_url = base_url.rstrip("/")
     try:
-        async with httpx.AsyncClient(timeout=timeout, headers=_headers(api_key), transport=transport) as http:
-            response = await http.get(url)
+        async with httpx.AsyncClient(timeout=timeout, headers=auth_headers(api_key), transport=transport) as http:
+            response = await http.get(f"{base_url}/models")
     except httpx.HTTPError as exc:
-        raise ServerError(f"No OpenAI-compatible server answered at {base_url} ({type(exc).__name__}); "
-                          "check the URL (it should end in /v1) and that the server is running.") from None
-    if response.status_code != 200:
-        raise ServerError(f"{url} answered HTTP {response.status_code}; check the URL (it should end in /v1) "
-                          "and the API key.")
-    try:
-        served = [m["id"] for m in response.json()["data"]]
-    except (ValueError, KeyError, TypeError):
-        raise ServerError(f"{url} did not return a model list; is {base_url} an OpenAI-compatible API?") from None
-    if not served:
-        raise ServerError(f"The server at {base_url} serves no models.")
-    if model is None:
-        return served[0]
-    if model not in served:
-        raise ConfigError(f"The server at {base_url} does not serve {model!r}; it serves {', '.join(served)}.")
-    return model
+        raise unreachable(base_url, exc) from None
+    return pick_model(served_models(response, base_url), model, base_url)
 
 
 async def arun_benchmark(config: BenchmarkConfig, *, feed: LiveFeed | None = None,
@@ -126,10 +123,10 @@ async def arun_benchmark(config: BenchmarkConfig, *, feed: LiveFeed | None = Non
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=config.max_concurrency or 1000)
     # Requests stream over aiohttp (cheaper per chunk, see client.AiohttpStreams); a given transport (unit tests'
     # MockTransport) or a missing aiohttp means httpx. The /metrics scraper always uses httpx.
-    streams = AiohttpStreams(config.base_url, headers=_headers(config.api_key), timeout=config.request_timeout,
+    streams = AiohttpStreams(config.base_url, headers=auth_headers(config.api_key), timeout=config.request_timeout,
                              limit=config.max_concurrency) if transport is None and _has_aiohttp() else None
     async with httpx.AsyncClient(base_url=config.base_url.rstrip("/"), timeout=timeout, limits=limits,
-                                 headers=_headers(config.api_key), transport=transport) as http:
+                                 headers=auth_headers(config.api_key), transport=transport) as http:
         sender = streams or http
         gate = asyncio.Semaphore(config.max_concurrency) if config.max_concurrency else contextlib.nullcontext()
         if config.num_warmups:
@@ -199,11 +196,7 @@ def build_requests(config: BenchmarkConfig, model: str, tokenizer: Tokenizer | N
     """
     if tokenizer is not None:
         return config.workload.build(tokenizer)
-    server_tokenizer = ServerTokenizer(config.base_url, model, api_key=config.api_key)
-    try:
-        return config.workload.build(server_tokenizer)
-    finally:
-        server_tokenizer.close()
+    return config.workload.build(ServerTokenizer(Endpoint(config.base_url, api_key=config.api_key, model_name=model)))
 
 
 async def _scrape(scraper: ServerScraper, http: httpx.AsyncClient, interval: float, stop: asyncio.Event,

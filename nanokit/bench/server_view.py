@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from nanokit.endpoint import auth_headers
+
 GAUGES = {
     "vllm:num_requests_running": "running",
     "vllm:num_requests_waiting": "waiting",
@@ -88,7 +90,7 @@ class ServerScraper:
     def __init__(self, base_url: str, *, api_key: str | None = None, timeout: float = 2.0,
                  gpu: GpuProbe | None = None) -> None:
         self.metrics_url = base_url.rstrip("/").removesuffix("/v1") + "/metrics"
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._headers = auth_headers(api_key)
         self._timeout = timeout
         self._gpu = gpu if gpu is not None else GpuProbe()
 

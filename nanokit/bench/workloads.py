@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-import httpx
-
-from nanokit.errors import ConfigError, ServerError
+from nanokit.endpoint import Endpoint
+from nanokit.errors import ConfigError
 
 Message = dict[str, str]
 
@@ -47,31 +46,16 @@ class BenchRequest:
 
 
 class ServerTokenizer:
-    """The served model's tokenizer through vLLM's /tokenize and /detokenize (at the server root, not /v1)."""
+    """The served model's tokenizer through the endpoint's /tokenize and /detokenize, as a `Tokenizer`."""
 
-    def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout: float = 10.0) -> None:
-        root = base_url.rstrip("/").removesuffix("/v1")
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=root, headers=headers, timeout=timeout)
-        self._model = model
-
-    def _post(self, path: str, body: dict) -> dict:
-        try:
-            response = self._http.post(path, json={"model": self._model, **body})
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise ServerError(f"The server's {path} endpoint failed ({exc}); random prompts need a vLLM server "
-                              "that exposes it, or pass a local tokenizer.") from exc
-        return response.json()
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
 
     def encode(self, text: str) -> list[int]:
-        return list(self._post("/tokenize", {"prompt": text, "add_special_tokens": False})["tokens"])
+        return self.endpoint.tokenize(text)
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self._post("/detokenize", {"tokens": list(ids)})["prompt"]
-
-    def close(self) -> None:
-        self._http.close()
+        return self.endpoint.detokenize(ids)
 
 
 # Short, varied requests for the chat workload: questions a user of a small assistant asks.

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from nanokit.example_tools import EXAMPLE_TOOLS, calculate_tip, calculator, get_weather
 from nanokit.parsing import ToolCall
-from nanokit.tools import (
-    EXAMPLE_TOOLS,
-    Tool,
-    as_tool,
-    calculate_tip,
-    calculator,
-    execute_tool_call,
-    execute_tool_calls,
-    get_weather,
-    tool_schema,
-)
+from nanokit.toolkit import Tool, as_tool, execute_tool_call, execute_tool_calls, tool_schema
 
 TOOLS = {tool.name: tool for tool in map(as_tool, EXAMPLE_TOOLS)}
 
@@ -106,3 +100,21 @@ def test_non_string_results_are_json():
     tools = {"listing": Tool(listing, {"type": "function", "function": {
         "name": "listing", "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}}}})}
     assert execute_tool_call(ToolCall("listing", {"n": 3}), tools).output == "[0, 1, 2]"
+
+
+def _imported_modules(module) -> set[str]:
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    found = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    return found | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+
+
+def test_example_tools_and_tool_declarations_sit_below_the_chat_client():
+    """The training-data generator imports these: the example tools use the standard library only, and
+    the declarations only the parser's types and Pydantic (no openai, httpx or nanokit.chat)."""
+    import nanokit.example_tools
+    import nanokit.toolkit
+
+    assert {name.split(".")[0] for name in _imported_modules(nanokit.example_tools)} <= set(sys.stdlib_module_names)
+    declared = _imported_modules(nanokit.toolkit)
+    assert {name for name in declared if name.startswith("nanokit")} == {"nanokit.parsing"}
+    assert not declared & {"openai", "httpx", "nanokit.chat", "nanokit.tools"}
