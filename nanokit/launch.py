@@ -20,7 +20,6 @@ Version-aware names (engine_version=None means the newest release we know):
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import shlex
 from dataclasses import dataclass, field, replace
@@ -30,6 +29,7 @@ import yaml
 
 from nanokit.catalog import GPU, Variant, get_gpu, get_variant
 from nanokit.errors import ConfigError
+from nanokit.process import is_loopback  # noqa: F401 - doctor imports it from here
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -69,15 +69,6 @@ def parse_version(text: str | None) -> tuple[int, ...] | None:
 
 def _at_least(version: tuple[int, ...] | None, since: tuple[int, ...]) -> bool:
     return version is None or version >= since
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def render_shell(argv: list[str], env: dict[str, str] | None = None, *, multiline: bool = False) -> str:
