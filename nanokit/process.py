@@ -163,8 +163,9 @@ class Child:
     def exit_error(self, when: str) -> ServerError:
         """The error that says the child ended on its own `when` ("before it became ready", "while it was running")."""
         code = self.wait()
-        return ServerError(f"{self.name} {describe_exit(code)} {when}; its last log lines follow.",
-                           returncode=code, log_tail=self.log_tail())
+        tail = self.log_tail()
+        where = ("its last log lines follow" if tail else "it logged nothing") if self._reader else "see its output above"
+        return ServerError(f"{self.name} {describe_exit(code)} {when}; {where}.", returncode=code, log_tail=tail)
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Wait until the tree is gone (the guard exited and its leftovers were ended); the guard's exit code."""

@@ -46,8 +46,8 @@ def artifacts_dir() -> Path:
 
 # A stand-in for vLLM's API server, shaped like the real tree: after an "import" pause it starts an "engine
 # core" child (which, the worst case, does not watch its parent), "loads" for a while, then answers /health.
-# Like vLLM's API server it exits when its engine core dies, and on SIGTERM once serving it shuts down
-# (taking a while, FAKE_VLLM_STOP_S) and ends its engine core. Timings come from the environment.
+# Like vLLM's API server it exits when its engine core dies, and on SIGTERM once serving it shuts down and
+# ends its engine core; both take FAKE_VLLM_STOP_S to obey a SIGTERM. Timings come from the environment.
 FAKE_API_SERVER = """
 import argparse, http.server, os, signal, subprocess, sys, threading, time
 
@@ -57,7 +57,9 @@ parser.add_argument("--port", type=int, default=8000)
 args, _ = parser.parse_known_args()
 print("fake vLLM API server importing", flush=True)
 time.sleep(float(os.environ.get("FAKE_VLLM_IMPORT_S", "0")))
-engine = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", "fake-engine-core"])
+stop_s = float(os.environ.get("FAKE_VLLM_STOP_S", "0"))
+ENGINE = f"import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: (time.sleep({stop_s}), sys.exit(0))); time.sleep(3600)"
+engine = subprocess.Popen([sys.executable, "-c", ENGINE, "fake-engine-core"])
 print(f"fake engine core started: pid {engine.pid}", flush=True)
 
 def watch_engine():
@@ -78,7 +80,7 @@ class Health(http.server.BaseHTTPRequestHandler):
 
 def shut_down(signum, frame):
     print("fake vLLM shutting down", flush=True)
-    time.sleep(float(os.environ.get("FAKE_VLLM_STOP_S", "0")))
+    time.sleep(stop_s)
     engine.terminate()
     os._exit(0)
 
@@ -112,8 +114,12 @@ def never_healthy_vllm(tmp_path):
 def fake_vllm(tmp_path):
     """Returns (model directory, env) for a stand-in vLLM tree (FAKE_API_SERVER above) with the given timings."""
 
+    made = iter(range(1_000_000))
+
     def make(import_s: float = 0.0, load_s: float = 0.0, stop_s: float = 0.0) -> tuple[Path, dict[str, str]]:
-        model, env = _fake_vllm_package(tmp_path, FAKE_API_SERVER)
+        root = tmp_path / f"fake-vllm-{next(made)}"
+        root.mkdir()
+        model, env = _fake_vllm_package(root, FAKE_API_SERVER)
         env.update(FAKE_VLLM_IMPORT_S=str(import_s), FAKE_VLLM_LOAD_S=str(load_s), FAKE_VLLM_STOP_S=str(stop_s))
         return model, env
 
