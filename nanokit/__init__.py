@@ -5,9 +5,9 @@ public names (each with an `__all__`): `nanokit.tiny` (the embedded model), `nan
 generation and metrics) and `nanokit.agents` (LangGraph agents; imported on demand, it pulls in LangGraph).
 """
 
-from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant
+from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant, local_gpus
 from nanokit.chat import ChatResult, Done, SamplingPreset, chat, stream_chat
-from nanokit.doctor import Finding, diagnose
+from nanokit.doctor import Finding, diagnose, launch_problem
 from nanokit.errors import (
     ConfigError,
     ModelNotFoundError,
@@ -20,7 +20,7 @@ from nanokit.errors import (
 from nanokit.launch import LaunchSpec, render_shell
 from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCall, ToolCallDelta, parse_completion
 from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
-from nanokit.server import Endpoint, ServerState, VLLMServer, attach
+from nanokit.server import Endpoint, ServerState, VLLMServer, attach, free_port
 from nanokit.tools import (
     EXAMPLE_TOOLS,
     Tool,
@@ -67,9 +67,12 @@ __all__ = [
     "custom_gpu",
     "diagnose",
     "ensure_local",
+    "free_port",
     "get_gpu",
     "get_variant",
     "get_weather",
+    "launch_problem",
+    "local_gpus",
     "parse_completion",
     "plan_launch",
     "plan_memory",

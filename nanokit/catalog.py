@@ -1,13 +1,15 @@
-"""Facts as data: the model's variants and the GPUs people run it on.
+"""Facts as data: the model's variants, the GPUs people run it on, and the GPUs of this machine.
 
-Numbers come from the model's public documentation and from probes recorded in FACTS.md; where a number is an
-approximation (published checkpoint sizes) the field name says so. Nothing here computes; the planner and the
-doctor read these records.
+Numbers come from the model's public documentation and from measurements recorded in nanokit/REFERENCE.md;
+where a number is an approximation (published checkpoint sizes) the field name says so. Nothing here computes;
+the planner and the doctor read these records. `local_gpus()` asks the NVIDIA driver (through NVML) which GPUs
+this machine has and answers with the same records.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 from nanokit.errors import ConfigError
 
@@ -21,6 +23,7 @@ __all__ = [
     "custom_gpu",
     "get_gpu",
     "get_variant",
+    "local_gpus",
 ]
 
 GIB = 1024**3
@@ -28,7 +31,7 @@ GIB = 1024**3
 
 @dataclass(frozen=True, kw_only=True)
 class Architecture:
-    """The shape of Nemotron-3-Nano-30B-A3B (the hub config's numbers)."""
+    """The shape of Nemotron-3-Nano-30B-A3B (the hub config's numbers; nanokit/REFERENCE.md, 'Model numbers')."""
 
     pattern: str  # M = Mamba-2, E = MoE, * = attention, - = dense MLP
     hidden_size: int
@@ -101,7 +104,7 @@ VARIANTS: dict[str, Variant] = {
         label="BF16",
         hub_id="nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16",
         weight_dtype="bfloat16",
-        approx_weight_gib=58.92,  # vLLM 0.26.0 logged on H200 (FACTS.md)
+        approx_weight_gib=58.92,  # vLLM 0.26.0 logged on H200 (nanokit/REFERENCE.md, 'H200 memory figures')
         min_compute_capability=(8, 0),
         needs_blackwell=False,
     ),
@@ -229,3 +232,34 @@ def get_variant(key: str | Variant) -> Variant:
         if text in (variant.key, variant.hub_id.lower()):
             return variant
     raise ConfigError(f"Unknown variant {key!r}; pick one of {', '.join(VARIANTS)}.")
+
+
+def local_gpus(nvml: ModuleType | None = None) -> list[GPU]:
+    """The NVIDIA GPUs this machine's driver reports, as GPU records named as the driver names them.
+
+    The answer is [] when there is nothing to launch on: nvidia-ml-py not installed, no driver (NVML's library
+    not found), no device, or any other NVML error. `nvml` replaces the pynvml module (tests).
+    """
+    if nvml is None:
+        try:
+            import pynvml as nvml
+        except ImportError:
+            return []
+    try:
+        nvml.nvmlInit()
+    except nvml.NVMLError:
+        return []
+    try:
+        gpus = []
+        for index in range(nvml.nvmlDeviceGetCount()):
+            handle = nvml.nvmlDeviceGetHandleByIndex(index)
+            name = nvml.nvmlDeviceGetName(handle)
+            memory_gib = nvml.nvmlDeviceGetMemoryInfo(handle).total / GIB
+            capability = tuple(nvml.nvmlDeviceGetCudaComputeCapability(handle))
+            gpus.append(custom_gpu(round(memory_gib, 2), capability,
+                                   name=name if isinstance(name, str) else name.decode()))  # older nvidia-ml-py: bytes
+        return gpus
+    except nvml.NVMLError:
+        return []
+    finally:
+        nvml.nvmlShutdown()

@@ -4,7 +4,7 @@
 `chat()` consumes the same stream and returns the `ChatResult`. Every chunk goes through
 `nanokit.parsing.CompletionParser`, so the split is the same whether or not the server runs
 `--reasoning-parser nemotron_v3` / `--tool-call-parser qwen3_coder`, and a thinking-off answer that a
-server streams as `reasoning_content` (FACTS.md) still arrives as answer.
+server streams as `reasoning_content` (nanokit/REFERENCE.md, 'Chat protocol') still arrives as answer.
 
 Reasoning budgets, in tokens:
 - "server": vLLM's `thinking_token_budget` sampling parameter (vLLM >= 0.1x with a reasoning parser):

@@ -3,21 +3,22 @@
 Each rule is a small function `rule(spec, plan) -> Finding | None`, listed in RULES; `diagnose` runs them all.
 Severity: "error" (it will not start or not work), "warning" (it works but probably not as meant), "note"
 (nanokit changed something for you). `check` raises ConfigError with the first error's sentence.
+`launch_problem` answers a narrower question: can this machine serve the spec itself, on its own GPUs?
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import floor
 from typing import Any
 
-from nanokit.catalog import GIB, VARIANTS
+from nanokit.catalog import GIB, GPU, VARIANTS, local_gpus
 from nanokit.errors import ConfigError
 from nanokit.launch import LONG_CONTEXT, NANO_V3_PLUGIN_URL, SGLANG_MULTI_TP_SINCE, LaunchSpec, is_loopback
 from nanokit.planner import MemoryPlan, plan_launch
 
-__all__ = ["RULES", "Finding", "check", "diagnose", "smallest_fitting"]
+__all__ = ["RULES", "Finding", "check", "diagnose", "launch_problem", "smallest_fitting"]
 
 MAX_CONTEXT = 1048576
 
@@ -178,3 +179,23 @@ def check(spec: LaunchSpec, plan: MemoryPlan | None = None) -> list[Finding]:
     if errors:
         raise ConfigError(errors[0].message)
     return findings
+
+
+def launch_problem(spec: LaunchSpec, gpus: Sequence[GPU] | None = None) -> str | None:
+    """Why this machine cannot serve `spec` with vLLM on its own GPUs, in one sentence; None when it can.
+
+    `gpus` are the machine's GPUs (default: `local_gpus()`, asked of the driver). The spec is held against the
+    first of them, with the doctor's errors: a spec names one GPU model, and a machine seldom mixes them.
+    """
+    if spec.engine != "vllm":
+        return f"Launch here runs vLLM only; run the {spec.engine} command on your GPU machine instead."
+    gpus = local_gpus() if gpus is None else list(gpus)
+    if not gpus:
+        return ("This machine has no NVIDIA GPU (none visible to the driver), so the real model cannot run here; "
+                "copy the command to a GPU machine, or serve the embedded tiny model (VLLMServer() with no model).")
+    if len(gpus) < spec.gpus:
+        return f"This machine has {len(gpus)} GPU(s) but the spec asks for {spec.gpus}; pick {len(gpus)} GPUs."
+    errors = [f.message for f in diagnose(spec.with_(gpu=gpus[0])) if f.severity == "error"]
+    if errors:
+        return f"On this machine's {gpus[0].name}: {errors[0]}"
+    return None

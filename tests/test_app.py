@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import ipywidgets as W
 import pytest
 
@@ -10,16 +12,20 @@ from widgets.app import TAB_TITLES, EndpointTab, NanokitApp
 
 
 class FakePanel(W.VBox):
-    """Stands in for the ServerPanel's on_change contract without a server."""
+    """Stands in for the ServerPanel's public contract (endpoint, on_change, launch) without a server."""
 
     def __init__(self) -> None:
         super().__init__()
         self.endpoint = None
         self.callbacks = []
-        self.message = W.HTML()
+        self.launched = []
 
     def on_change(self, callback) -> None:
         self.callbacks.append(callback)
+
+    def launch(self, spec) -> bool:
+        self.launched.append(spec)
+        return True
 
     def announce(self, endpoint) -> None:
         self.endpoint = endpoint
@@ -32,19 +38,9 @@ def endpoint() -> Endpoint:
     return Endpoint("http://127.0.0.1:9/v1", model_name="tiny")
 
 
-def make_app(monkeypatch, factories=None) -> tuple[NanokitApp, FakePanel]:
+def make_app(factories=None) -> tuple[NanokitApp, FakePanel]:
     panel = FakePanel()
-    monkeypatch.setattr("widgets.app._widget_class", _fake_classes(panel))
-    return NanokitApp(factories=factories), panel
-
-
-def _fake_classes(panel):
-    real = __import__("widgets.app", fromlist=["_widget_class"])._widget_class
-
-    def lookup(module: str, name: str):
-        return (lambda *a, **k: panel) if name == "ServerPanel" else real(module, name)
-
-    return lookup
+    return NanokitApp(panel=panel, factories=factories), panel
 
 
 def test_the_app_has_six_tabs_in_order_and_a_header():
@@ -56,9 +52,9 @@ def test_the_app_has_six_tabs_in_order_and_a_header():
     assert app.tab_for("Generate").spec is not None  # the command generator renders a command at once
 
 
-def test_endpoint_tabs_wait_with_a_sentence_until_a_server_runs(monkeypatch, endpoint):
+def test_endpoint_tabs_wait_with_a_sentence_until_a_server_runs(endpoint):
     built = []
-    app, panel = make_app(monkeypatch, {t: (lambda e, t=t: built.append((t, e)) or W.Label(t)) for t in TAB_TITLES[2:]})
+    app, panel = make_app({t: (lambda e, t=t: built.append((t, e)) or W.Label(t)) for t in TAB_TITLES[2:]})
     for title in TAB_TITLES[2:]:
         assert app.tab_for(title) is None
         assert "Server" in app.endpoint_tabs[title].children[0].value
@@ -74,18 +70,19 @@ def test_endpoint_tabs_wait_with_a_sentence_until_a_server_runs(monkeypatch, end
     assert "stopped" in app.endpoint_tabs["Throughput"].children[0].value
 
 
-def test_a_tab_that_fails_to_build_says_why_and_the_others_still_work(monkeypatch, endpoint):
+def test_a_tab_that_fails_to_build_says_why_and_the_others_still_work(endpoint):
     def broken(_):
         raise NanokitError("The tool view needs a server with --enable-auto-tool-choice.")
 
-    def missing(_):
-        raise ImportError("No module named 'widgets.chat_panel'")
+    def buggy(_):
+        raise KeyError("reasoning_pane")
 
-    app, panel = make_app(monkeypatch, {"Tools": broken, "Chat": missing, "Agents": lambda e: W.Label("ok"),
-                                        "Throughput": lambda e: W.Label("ok")})
+    app, panel = make_app({"Tools": broken, "Chat": buggy, "Agents": lambda e: W.Label("ok"),
+                           "Throughput": lambda e: W.Label("ok")})
     panel.announce(endpoint)
     assert "--enable-auto-tool-choice" in app.endpoint_tabs["Tools"].children[0].value
-    assert "not installed" in app.endpoint_tabs["Chat"].children[0].value
+    chat = app.endpoint_tabs["Chat"].children[0].value
+    assert "The Chat tab is unavailable" in chat and "Traceback" in chat and "reasoning_pane" in chat
     assert app.tab_for("Agents").value == "ok"
 
 
@@ -105,29 +102,32 @@ def test_the_real_views_build_against_an_endpoint_with_stable_classes(endpoint, 
         assert css_class in getattr(tab.content, part)._dom_classes
 
 
-def test_launch_here_is_refused_while_a_server_runs(monkeypatch, endpoint):
+def test_launch_here_hands_the_spec_to_the_server_tab():
     from nanokit.launch import LaunchSpec
 
-    app, panel = make_app(monkeypatch)
-    panel.server = type("S", (), {"state": type("St", (), {"value": "running"})()})()
-    panel.start = lambda background=False: pytest.fail("must not start a second server")
-    panel.announce(endpoint)
-    app.launch_spec(LaunchSpec())
+    app, panel = make_app()
+    app.select("Chat")
+    spec = LaunchSpec(context=8192)
+    app.launch_spec(spec)
+    assert panel.launched == [spec]
     assert app.tabs.selected_index == TAB_TITLES.index("Server")
-    assert "already running" in panel.message.value
 
 
-def test_launch_here_hands_the_spec_to_the_server_tab(monkeypatch):
+def test_launch_here_goes_through_the_real_panel(monkeypatch):
+    """The app's own ServerPanel: launch_spec replaces its server with the spec's and starts it."""
     from nanokit.launch import LaunchSpec
 
-    app, panel = make_app(monkeypatch)
-    panel.server = type("S", (), {"state": type("St", (), {"value": "new"})()})()
-    started = []
-    panel.start = lambda background=False: started.append(background)
-    app.launch_spec(LaunchSpec())
-    assert started == [True]
-    assert panel.server.model_name == LaunchSpec().model_id
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the hub id is not in the cache: the start fails at once, offline
+    app = NanokitApp()
+    app.launch_spec(LaunchSpec(context=8192))
+    server = app.server_panel.server
+    assert server.model == LaunchSpec().model_id and server.max_model_len == 8192
     assert app.tabs.selected_index == TAB_TITLES.index("Server")
+    deadline = time.monotonic() + 20
+    while "offline" not in app.server_panel.message.value and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "not in the local Hugging Face cache" in app.server_panel.message.value
+    assert app.tab_for("Chat") is None  # nothing started, so the endpoint tabs still wait
 
 
 def test_nanokit_app_serves_the_repository_notebook_on_loopback():

@@ -1,13 +1,15 @@
 """CommandGenerator driven headlessly: set values, read the rendered command, warnings and memory bar."""
 
 import shlex
+import time
 
 import pytest
 
-from nanokit.launch import LaunchSpec
-from widgets.command_generator import CommandGenerator, LocalGPU
+from nanokit import LaunchSpec, custom_gpu
+from widgets.command_generator import CommandGenerator
+from widgets.server_panel import ServerPanel
 
-H200 = LocalGPU("NVIDIA H200", 140.4, "9.0")
+H200 = custom_gpu(140.4, "9.0", name="NVIDIA H200")
 
 
 def test_defaults_render_the_vllm_command():
@@ -59,6 +61,7 @@ def test_custom_gpu_and_invalid_choices():
     gen.custom_memory.value = 200
     gen.custom_cc.value = "10.0"
     assert gen.spec.gpu_info.memory_gib == 200 and gen.spec.gpu_info.is_blackwell
+    assert gen.spec.gpu == custom_gpu(200, "10.0")  # a catalog record, not a string to parse again
     gen.custom_cc.value = "ten"
     assert gen.spec is None and "MAJOR.MINOR" in gen.warnings.value
     assert gen.command.value == ""
@@ -90,7 +93,7 @@ def test_launch_here_explains_no_gpu():
 
 def test_launch_here_checks_the_local_gpu_memory():
     launched = []
-    gen = CommandGenerator(gpu_probe=lambda: [LocalGPU("NVIDIA L40S", 44.99, "8.9")], on_launch=launched.append)
+    gen = CommandGenerator(gpu_probe=lambda: [custom_gpu(44.99, "8.9", name="NVIDIA L40S")], on_launch=launched.append)
     gen.launch_button.click()
     assert "weights need" in gen.message.value and launched == []
     gen.gpus.value = 2
@@ -106,6 +109,26 @@ def test_launch_here_hands_the_spec_over():
     assert launched == [gen.spec] and launched[0].context == 131072
     kwargs = launched[0].vllm_server_kwargs()
     assert kwargs["spec"].context == 131072
+
+
+def test_launch_here_without_a_launcher_serves_through_a_server_panel_below(monkeypatch):
+    """No on_launch: a ServerPanel appears under the buttons and its launch(spec) starts the server."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the hub id is not in the cache: the start fails at once, offline
+    gen = CommandGenerator(LaunchSpec(context=8192), gpu_probe=lambda: [H200])
+    assert gen.server_panel is None
+    gen.launch_button.click()
+    panel = gen.server_panel
+    assert isinstance(panel, ServerPanel) and panel in gen.children
+    assert panel.server.model == gen.spec.model_id and panel.server.max_model_len == 8192
+    assert "server panel below" in gen.message.value
+    deadline = time.monotonic() + 20
+    while "offline" not in panel.message.value and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "not in the local Hugging Face cache" in panel.message.value and not panel.start_button.disabled
+    gen.launch_button.click()  # a second launch reuses the panel
+    assert gen.server_panel is panel and list(gen.children).count(panel) == 1
+    while panel.start_button.disabled and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(("context", "buttons"), [(32768, 6), (20000, 7)])

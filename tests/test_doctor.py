@@ -105,3 +105,18 @@ def test_old_vllm_says_where_the_plugin_file_comes_from():
     assert finding.severity == "note" and "nano_v3_reasoning_parser.py" in finding.message
     assert "huggingface.co/nvidia/" in finding.message
     assert "reasoning_plugin_file" not in rules(LaunchSpec(engine_version="0.12.0", reasoning=False))
+
+
+def test_launch_problem_on_this_machine_names_the_fix():
+    from nanokit.catalog import custom_gpu
+    from nanokit.doctor import launch_problem
+
+    h200 = custom_gpu(140.4, "9.0", name="NVIDIA H200")
+    l40s = custom_gpu(44.99, "8.9", name="NVIDIA L40S")
+    assert launch_problem(LaunchSpec(), [h200]) is None
+    assert "no NVIDIA GPU" in launch_problem(LaunchSpec(), [])
+    assert "vLLM only" in launch_problem(LaunchSpec(engine="sglang"), [h200])
+    assert "has 1 GPU(s) but the spec asks for 2; pick 1 GPUs" in launch_problem(LaunchSpec(gpus=2), [h200])
+    problem = launch_problem(LaunchSpec(), [l40s])
+    assert problem.startswith("On this machine's NVIDIA L40S: BF16 weights need") and "--variant fp8" in problem
+    assert "Blackwell" in launch_problem(LaunchSpec(variant="nvfp4"), [h200])

@@ -140,7 +140,7 @@ def test_tool_call_serialises_for_the_next_request():
 
 
 def test_thinking_off_reasoning_from_server_becomes_answer():
-    # vLLM and TRT-LLM have streamed a thinking-off answer as reasoning_content (FACTS.md).
+    # vLLM and TRT-LLM have streamed a thinking-off answer as reasoning_content (REFERENCE.md, 'Chat protocol').
     parser = CompletionParser(thinking=False)
     events = parser.feed_reasoning("The answer") + parser.feed_reasoning(" is 4.") + parser.finish()
     assert all(isinstance(e, ContentDelta) for e in events)

@@ -1,4 +1,4 @@
-"""Planner numbers against hand arithmetic and against what vLLM 0.26.0 logged on an H200 (FACTS.md)."""
+"""Planner numbers against hand arithmetic and what vLLM 0.26.0 logged on an H200 (REFERENCE.md, 'H200 memory figures')."""
 
 import json
 

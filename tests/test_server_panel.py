@@ -58,3 +58,37 @@ def test_stop_while_starting_cancels_and_brings_start_back(never_healthy_vllm):
     assert not panel.start_button.disabled and panel.stop_button.disabled
     assert "stopped" in panel.status.value
     assert panel.server.pid is None and panel.endpoint is None
+
+
+def test_launch_serves_the_spec_with_a_new_server(monkeypatch):
+    from nanokit import LaunchSpec
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the hub id is not in the cache: the start fails at once, offline
+    first = VLLMServer("/nowhere")
+    panel = ServerPanel(first)
+    assert panel.launch(LaunchSpec(context=8192, concurrency=16))
+    server = panel.server
+    assert server is not first and server.model == LaunchSpec().model_id and server.max_model_len == 8192
+    assert server.extra_args[server.extra_args.index("--max-num-seqs") + 1] == "16"
+    deadline = time.monotonic() + 20
+    while "offline" not in panel.message.value and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "not in the local Hugging Face cache" in panel.message.value and "failed" in panel.status.value
+    assert not panel.start_button.disabled and panel.endpoint is None
+
+
+def test_launch_is_refused_while_a_server_starts(never_healthy_vllm):
+    from nanokit import LaunchSpec
+
+    model, env = never_healthy_vllm
+    panel = ServerPanel(VLLMServer(model, env=env))
+    panel.start_button.click()
+    running = panel.server
+    assert not panel.launch(LaunchSpec())
+    assert panel.server is running and "already running" in panel.message.value
+    assert "starting" in panel.status.value  # refusing leaves the start alone
+    panel.stop_button.click()
+    deadline = time.monotonic() + 10
+    while panel.start_button.disabled and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.pid is None

@@ -2,33 +2,31 @@
 
 Generate needs no server. Server owns the one in-kernel VLLMServer (or an attached endpoint) and tells the
 other tabs through `ServerPanel.on_change`; Chat, Tools, Agents and Throughput are built for that endpoint
-when it appears and wait with a sentence until then. A tab whose widget module is missing or fails to build
-says so in its own place; the rest of the app keeps working.
+when it appears and wait with a sentence until then. A tab that fails to build says so in its own place; the
+rest of the app keeps working. "Launch here" in Generate goes to the Server tab's `ServerPanel.launch(spec)`.
 """
 
 from __future__ import annotations
 
 import html
-import importlib
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
 
 import ipywidgets as W
 
-from nanokit import Endpoint, NanokitError, VLLMServer
+from nanokit import Endpoint, LaunchSpec, NanokitError, VLLMServer
+from widgets.chat_panel import ChatPanel
+from widgets.command_generator import CommandGenerator
+from widgets.server_panel import ServerPanel
+from widgets.throughput import ThroughputDashboard
+from widgets.tool_trace import ToolTrace
 
 __all__ = ["TAB_TITLES", "EndpointTab", "NanokitApp"]
 
 TAB_TITLES = ("Generate", "Server", "Chat", "Tools", "Agents", "Throughput")
 _WAITING = "Start the server (or attach to one) in the <b>Server</b> tab; this tab fills in once it is running."
 _STOPPED = "The server stopped. Start it again (or attach to another) in the <b>Server</b> tab."
-
-
-def _widget_class(module: str, name: str) -> type:
-    """`widgets.<module>.<name>`, imported when first needed so one missing view cannot break the app."""
-    return getattr(importlib.import_module(f"widgets.{module}"), name)
 
 
 def _notice(text: str, color: str = "#374151") -> W.HTML:
@@ -39,8 +37,6 @@ def _failure(what: str, exc: BaseException) -> W.HTML:
     """A tab's failure, shown in the tab: a sentence for nanokit errors, the traceback for anything else."""
     if isinstance(exc, NanokitError):
         detail = html.escape(str(exc))
-    elif isinstance(exc, ImportError):
-        detail = html.escape(f"{exc}. This view is not installed in this checkout yet.")
     else:
         detail = html.escape("".join(traceback.format_exception(exc)))
     return W.HTML(f"<div class='nanokit-error' style='color:#b91c1c'><b>{html.escape(what)} is unavailable.</b>"
@@ -92,21 +88,23 @@ def _tag(view: W.Widget, **classes: str) -> W.Widget:
 
 
 def _chat(endpoint: Endpoint) -> W.Widget:
-    return _tag(_widget_class("chat_panel", "ChatPanel")(endpoint), message="nanokit-chat-input",
+    return _tag(ChatPanel(endpoint), message="nanokit-chat-input",
                 send_button="nanokit-chat-send", answer="nanokit-chat-answer", status="nanokit-chat-status",
                 reasoning_pane="nanokit-chat-reasoning", reasoning="nanokit-chat-reasoning-text")
 
 
 def _tools(endpoint: Endpoint) -> W.Widget:
-    return _tag(_widget_class("tool_trace", "ToolTrace")(endpoint), prompt="nanokit-tools-input",
+    return _tag(ToolTrace(endpoint), prompt="nanokit-tools-input",
                 run_button="nanokit-tools-run", steps="nanokit-tools-steps", status="nanokit-tools-status")
 
 
 def _agents(endpoint: Endpoint) -> W.Widget:
+    # Imported here, not above: LangGraph takes seconds to import and only this tab needs it.
     from nanokit.agents import build_tool_agent, chat_model, memory
+    from widgets.agent_trace import AgentTrace
 
     agent = build_tool_agent(chat_model(endpoint), checkpointer=memory())
-    trace = _widget_class("agent_trace", "AgentTrace")(agent)
+    trace = AgentTrace(agent)
     # Tabs are built from the server panel's thread, where AgentTrace's `with output: display(...)` draws
     # nothing; setting the Output's outputs (append_display_data) works from any thread and replaces
     # whatever the frontend captured. A FigureWidget needs no plotly mime renderer in Voila.
@@ -122,8 +120,7 @@ def _agents(endpoint: Endpoint) -> W.Widget:
 
 def _throughput(endpoint: Endpoint) -> W.Widget:
     # Small defaults: on the embedded CPU model a run of 16 short prompts takes a few seconds.
-    dashboard = _widget_class("throughput", "ThroughputDashboard")(endpoint, num_prompts=16, input_len=64,
-                                                                   output_len=32, concurrency=4)
+    dashboard = ThroughputDashboard(endpoint, num_prompts=16, input_len=64, output_len=32, concurrency=4)
     return _tag(dashboard, run_button="nanokit-bench-run", sweep_button="nanokit-bench-sweep",
                 status="nanokit-bench-status")
 
@@ -136,12 +133,12 @@ _ENDPOINT_TABS: dict[str, Callable[[Endpoint], W.Widget]] = {
 class NanokitApp(W.VBox):
     """Header, tabs and the one shared server.
 
-    `app.server_panel` is the ServerPanel (pass `server=` to use a VLLMServer you configured);
-    `app.tab_for(title)` is a tab's content; `app.select(title)` switches tabs. `factories` replaces how the
-    endpoint tabs are built (tests), keyed by tab title.
+    `app.server_panel` is the ServerPanel (pass `server=` to use a VLLMServer you configured, or `panel=` for a
+    whole panel); `app.tab_for(title)` is a tab's content; `app.select(title)` switches tabs. `factories`
+    replaces how the endpoint tabs are built (tests), keyed by tab title.
     """
 
-    def __init__(self, server: VLLMServer | None = None, *,
+    def __init__(self, server: VLLMServer | None = None, *, panel: ServerPanel | None = None,
                  factories: dict[str, Callable[[Endpoint], W.Widget]] | None = None) -> None:
         self.header = W.HTML(
             "<div style='display:flex;align-items:baseline;gap:12px'>"
@@ -150,12 +147,10 @@ class NanokitApp(W.VBox):
             " &mdash; or the embedded tiny model on a CPU.</span></div>"
         )
         self.endpoint_line = W.HTML()
-        # Jupyter kernels export FORCE_COLOR=1, so vLLM would paint its log with ANSI codes the log view
-        # shows raw; NO_COLOR wins over FORCE_COLOR in vLLM's logger.
-        server = server or VLLMServer(env={"NO_COLOR": "1"})
-        self.server_panel = self._build("Server", lambda: _widget_class("server_panel", "ServerPanel")(server))
-        self.generator = self._build("Generate", lambda: _widget_class("command_generator", "CommandGenerator")(
-            on_launch=self.launch_spec))
+        self.server_panel = panel if panel is not None else self._build("Server", lambda: ServerPanel(server))
+        # the working panel; None when it failed to build (its tab then says why)
+        self._panel = self.server_panel if panel is not None or isinstance(self.server_panel, ServerPanel) else None
+        self.generator = self._build("Generate", lambda: CommandGenerator(on_launch=self.launch_spec))
         _tag(self.server_panel, start_button="nanokit-start", stop_button="nanokit-stop",
              message="nanokit-server-message", log_view="nanokit-server-log")
         _tag(self.generator, engine="nanokit-engine", gpu="nanokit-gpu", variant="nanokit-variant",
@@ -167,9 +162,9 @@ class NanokitApp(W.VBox):
             page.add_class(f"nanokit-tab-{title.lower()}")
         self.tabs = W.Tab(children=[pages[t] for t in TAB_TITLES], titles=TAB_TITLES)
         self.tabs.add_class("nanokit-tabs")
-        if hasattr(self.server_panel, "on_change"):
-            self.server_panel.on_change(self._on_endpoint)
-        self._on_endpoint(getattr(self.server_panel, "endpoint", None))
+        if self._panel is not None:
+            self._panel.on_change(self._on_endpoint)
+        self._on_endpoint(self._panel.endpoint if self._panel is not None else None)
         super().__init__(children=[self.header, self.endpoint_line, self.tabs])
         self.add_class("nanokit-app")
 
@@ -192,23 +187,11 @@ class NanokitApp(W.VBox):
         for tab in self.endpoint_tabs.values():
             tab.set_endpoint(endpoint)
 
-    def launch_spec(self, spec: Any) -> None:
-        """The Generate tab's "Launch here": serve `spec` with the Server tab's panel and show that tab."""
-        panel = self.server_panel
+    def launch_spec(self, spec: LaunchSpec) -> None:
+        """The Generate tab's "Launch here": show the Server tab and serve `spec` with its panel."""
         self.select("Server")
-        if not hasattr(panel, "start"):
-            return  # the Server tab shows why it is unavailable
-        if getattr(panel, "endpoint", None) is not None or panel.server.state.value == "starting":
-            panel.message.value = ("<span style='color:#b91c1c'>A server is already running here; press Stop "
-                                   "before launching the Generate tab's command.</span>")
-            return
-        unfollow = getattr(panel, "_unfollow", None)  # the log tail follows the server it was started with
-        if unfollow is not None:
-            unfollow()
-            panel._unfollow = None
-        kwargs = spec.vllm_server_kwargs()
-        panel.server = VLLMServer(**{**kwargs, "env": {"NO_COLOR": "1", **(kwargs["env"] or {})}})
-        panel.start(background=True)
+        if self._panel is not None:
+            self._panel.launch(spec)
 
     # --- navigation ---------------------------------------------------------------------------
 

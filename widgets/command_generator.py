@@ -2,7 +2,8 @@
 
 Like the SGLang page's generator (numbered option groups of toggle buttons), for vLLM, SGLang and TRT-LLM, plus
 the doctor's findings, a plotly bar of one GPU's memory (weights / activations / KV cache / Mamba state / free)
-updated in place, and "Launch here" for vLLM specs this machine can run.
+updated in place, and "Launch here" for vLLM specs this machine can run. Whether it can is nanokit's answer
+(`launch_problem`, over the GPUs `local_gpus` finds); serving goes through a ServerPanel's `launch(spec)`.
 
 Copying without JavaScript: browsers only let page scripts write the clipboard, and ipywidgets (in Jupyter and
 Voila alike) gives Python no way to run one. So "Copy" puts the one-line command into a text field, already
@@ -12,55 +13,33 @@ selected by a triple-click, for Ctrl/Cmd-C, and "Save script" writes the full sc
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
 import plotly.graph_objects as go
 
-from nanokit.catalog import GIB, GPUS, VARIANTS
-from nanokit.doctor import diagnose
-from nanokit.errors import NanokitError
-from nanokit.launch import LaunchSpec
-from nanokit.planner import plan_launch
+from nanokit import (
+    GPUS,
+    VARIANTS,
+    LaunchSpec,
+    NanokitError,
+    custom_gpu,
+    diagnose,
+    launch_problem,
+    local_gpus,
+    plan_launch,
+)
+from nanokit.catalog import GIB, GPU
+from widgets.server_panel import ServerPanel
 
-__all__ = ["CommandGenerator", "LocalGPU", "local_gpus"]
+__all__ = ["CommandGenerator"]
 
 _COLORS = {"error": "#b91c1c", "warning": "#b45309", "note": "#1d4ed8"}
 _SEGMENTS = (("weights", "Weights", "#4b5563"), ("overhead", "Activations", "#9ca3af"),
              ("kv", "KV cache", "#76b900"), ("mamba", "Mamba state", "#2563eb"), ("free", "Free", "#e5e7eb"))  # fmt: skip
 _CONTEXTS = (("8k", 8192), ("32k", 32768), ("128k", 131072), ("256k", 262144), ("512k", 524288), ("1M", 1048576))
-
-
-@dataclass(frozen=True)
-class LocalGPU:
-    name: str
-    memory_gib: float
-    compute_capability: str
-
-
-def local_gpus() -> list[LocalGPU]:
-    """The NVIDIA GPUs of this machine (empty when there is no driver or no nvidia-ml-py)."""
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:  # noqa: BLE001  (no library, no driver, any NVML error: no GPU to launch on)
-        return []
-    try:
-        gpus = []
-        for i in range(pynvml.nvmlDeviceGetCount()):
-            handle = pynvml.nvmlDeviceGetHandleByIndex(i)
-            major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
-            name = pynvml.nvmlDeviceGetName(handle)
-            memory = pynvml.nvmlDeviceGetMemoryInfo(handle).total / GIB
-            gpus.append(LocalGPU(name if isinstance(name, str) else name.decode(), memory, f"{major}.{minor}"))
-        return gpus
-    finally:
-        pynvml.nvmlShutdown()
 
 
 def _toggle(options: Sequence[tuple[str, Any]], value: Any) -> W.ToggleButtons:
@@ -75,21 +54,22 @@ def _group(number: int, title: str, *children: W.Widget) -> W.VBox:
 class CommandGenerator(W.VBox):
     """Pick engine, hardware and options; read the command, the warnings and the memory plan.
 
-    `generator.spec` is the current LaunchSpec (None while the choices are invalid). `on_launch(spec)` replaces
-    the default "Launch here" action (start a VLLMServer); `gpu_probe` replaces the local GPU lookup (tests).
+    `generator.spec` is the current LaunchSpec (None while the choices are invalid). "Launch here" hands the
+    spec to `on_launch(spec)` (the app's Server tab), or else to a ServerPanel that appears under the buttons
+    (`generator.server_panel`). `gpu_probe` replaces the local GPU lookup (tests).
     """
 
     def __init__(self, spec: LaunchSpec | None = None, *, on_launch: Callable[[LaunchSpec], Any] | None = None,
-                 gpu_probe: Callable[[], list[LocalGPU]] = local_gpus) -> None:  # fmt: skip
+                 gpu_probe: Callable[[], list[GPU]] = local_gpus) -> None:  # fmt: skip
         spec = spec or LaunchSpec()
         self.spec: LaunchSpec | None = spec
-        self.server = None
+        self.server_panel: ServerPanel | None = None
         self._on_launch = on_launch
         self._gpu_probe = gpu_probe
 
         self.engine = _toggle([("vLLM", "vllm"), ("SGLang", "sglang"), ("TRT-LLM", "trtllm")], spec.engine)
         gpu_options = [(g.name, g.key) for g in GPUS.values()] + [("Custom GPU", "custom")]
-        custom = str(spec.gpu).startswith("custom:")
+        custom = spec.gpu_info.key.startswith("custom:")
         self.gpu = W.Dropdown(options=gpu_options, value="custom" if custom else spec.gpu_info.key)
         self.custom_memory = W.BoundedFloatText(value=spec.gpu_info.memory_gib, min=1, max=4096,
                                                 description="GiB", layout=W.Layout(width="150px"))  # fmt: skip
@@ -165,7 +145,7 @@ class CommandGenerator(W.VBox):
 
     def _read_spec(self) -> LaunchSpec:
         custom = self.gpu.value == "custom"
-        gpu = f"custom:{self.custom_memory.value:g}:{self.custom_cc.value.strip()}" if custom else self.gpu.value
+        gpu = custom_gpu(self.custom_memory.value, self.custom_cc.value.strip()) if custom else self.gpu.value
         return LaunchSpec(
             engine=self.engine.value, gpu=gpu, gpus=self.gpus.value, variant=self.variant.value,
             context=self.context.value, concurrency=self.concurrency.value, kv_cache_dtype=self.kv_cache_dtype.value,
@@ -232,25 +212,12 @@ class CommandGenerator(W.VBox):
 
     def launch_problem(self) -> str | None:
         """Why this machine cannot run the current spec, or None when it can."""
-        spec = self.spec
-        if spec is None:
+        if self.spec is None:
             return "The choices above do not make a valid spec; fix the error shown under Doctor."
-        if spec.engine != "vllm":
-            return f"Launch here runs vLLM only; run the {spec.engine} command on your GPU machine instead."
-        gpus = self._gpu_probe()
-        if not gpus:
-            return ("This machine has no NVIDIA GPU (none visible to the driver), so the real model cannot run "
-                    "here; copy the command to a GPU machine, or serve the embedded tiny model with ServerPanel.")
-        if len(gpus) < spec.gpus:
-            return f"This machine has {len(gpus)} GPU(s) but the spec asks for {spec.gpus}; pick {len(gpus)} GPUs."
-        local = spec.with_(gpu=f"custom:{gpus[0].memory_gib:.2f}:{gpus[0].compute_capability}")
-        errors = [f.message for f in diagnose(local) if f.severity == "error"]
-        if errors:
-            return f"On this machine's {gpus[0].name}: {errors[0]}"
-        return None
+        return launch_problem(self.spec, self._gpu_probe())
 
     def launch(self) -> None:
-        """Hand the vLLM spec to on_launch (or start a VLLMServer) when this machine can run it."""
+        """Serve the spec here when this machine can: through on_launch, or a ServerPanel under the buttons."""
         problem = self.launch_problem()
         if problem:
             self.message.value = f"<span style='color:#b91c1c'>{html.escape(problem)}</span>"
@@ -260,18 +227,9 @@ class CommandGenerator(W.VBox):
             self._on_launch(self.spec)
             self.message.value = "Handed the spec to the launcher."
             return
-        self.launch_button.disabled = True
-        self.message.value = "Starting vLLM… (the first start downloads the weights and compiles)"
-        threading.Thread(target=self._start_server, args=(self.spec,), daemon=True).start()
-
-    def _start_server(self, spec: LaunchSpec) -> None:
-        from nanokit.server import VLLMServer
-
-        try:
-            self.server = VLLMServer(**spec.vllm_server_kwargs())
-            self.server.start(timeout=1800)
-            self.message.value = f"vLLM is serving {html.escape(self.server.model_name)} at {self.server.base_url}."
-        except NanokitError as exc:
-            self.message.value = f"<span style='color:#b91c1c'>{html.escape(str(exc).splitlines()[0])}</span>"
-        finally:
-            self.launch_button.disabled = False
+        if self.server_panel is None:
+            self.server_panel = ServerPanel(start_timeout=1800)  # a first start downloads weights and compiles
+            at = self.children.index(self.message) + 1
+            self.children = [*self.children[:at], self.server_panel, *self.children[at:]]
+        if self.server_panel.launch(self.spec):
+            self.message.value = "Starting vLLM in the server panel below (the first start downloads the weights)."

@@ -1,4 +1,7 @@
-"""ServerPanel: start, stop or attach to a vLLM server, with its status, base URL and a live log tail."""
+"""ServerPanel: start, stop or attach to a vLLM server, with its status, base URL and a live log tail.
+
+`launch(spec)` serves a LaunchSpec (the command generator's "Launch here") with a fresh in-kernel server.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from collections.abc import Callable
 
 import ipywidgets as W
 
-from nanokit import Endpoint, NanokitError, StartCancelled, VLLMServer, attach
+from nanokit import Endpoint, LaunchSpec, NanokitError, ServerState, StartCancelled, VLLMServer, attach
 
 _STATUS_STYLE = {
     "new": ("#6b7280", "not started"),
@@ -24,7 +27,8 @@ class ServerPanel(W.VBox):
     """Start/stop the in-kernel server (or attach to one) and watch its logs.
 
     `panel.endpoint` is whatever the rest of the app should talk to (a VLLMServer or an attached Endpoint);
-    `on_change(callback)` tells other views when it changes.
+    `on_change(callback)` tells other views when it changes. Without `server` the panel serves the embedded
+    model.
     """
 
     def __init__(self, server: VLLMServer | None = None, *, log_lines: int = 40, start_timeout: float = 600) -> None:
@@ -95,6 +99,23 @@ class ServerPanel(W.VBox):
             self._say(f"Started in {self.server.startup_seconds:.0f} s.")
         finally:
             self._flush_log()
+
+    def launch(self, spec: LaunchSpec) -> bool:
+        """Serve a vLLM `spec` with a new in-kernel server, started in the background; whether a start began.
+
+        Refused, with the reason in the panel, while this panel's server runs or starts or an endpoint is
+        attached: one server per panel, and Stop comes first.
+        """
+        if self.endpoint is not None or self.server.state is ServerState.STARTING:
+            self.message.value = ("<span style='color:#b91c1c'>A server is already running here; press Stop "
+                                  "before launching another.</span>")
+            return False
+        if self._unfollow is not None:  # the log view follows the server it was started with
+            self._unfollow()
+            self._unfollow = None
+        self.server = VLLMServer(**spec.vllm_server_kwargs())
+        self.start(background=True)
+        return True
 
     def stop(self) -> None:
         self.stop_button.disabled = True

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import html
+from contextlib import contextmanager
 from dataclasses import replace
 
 import ipywidgets as W
 
-from nanokit.bench.feed import LiveFeed
-from nanokit.bench.results import comparison_rows
-from nanokit.bench.runner import BenchmarkConfig, BenchmarkRun, run_benchmark
-from nanokit.bench.sweep import sweep_configs
-from nanokit.bench.workloads import WorkloadSpec
-from nanokit.errors import NanokitError
+from nanokit import NanokitError
+from nanokit.bench import (
+    BenchmarkConfig,
+    BenchmarkRun,
+    LiveFeed,
+    WorkloadSpec,
+    comparison_rows,
+    run_sweep,
+    sweep_configs,
+)
 from nanokit.plots import LiveBenchmarkFigure, ParetoFigure
 
 
@@ -73,25 +78,32 @@ class ThroughputDashboard(W.VBox):
                                max_concurrency=self.concurrency.value, num_warmups=1,
                                label=f"c={self.concurrency.value}")
 
+    @contextmanager
+    def _watch(self, config: BenchmarkConfig):
+        """Follow one run's feed on the live figure; stop following when it ends, also when it fails."""
+        self.status.value = f"<b>running {html.escape(config.label)}</b> …"
+        feed = LiveFeed()
+        self.live.follow(feed, interval=self.interval)
+        try:
+            yield feed
+        finally:
+            self.live.stop()
+        self.live.update(feed.snapshot())  # the last partial tick
+
     def _execute(self, configs: list[BenchmarkConfig]) -> list[BenchmarkRun]:
         done: list[BenchmarkRun] = []
+
+        def add(run: BenchmarkRun) -> None:
+            done.append(run)
+            self.runs.append(run)
+            self.pareto.add_run(run)
+            self.table.value = rows_html(comparison_rows(self.runs))
+
         self.run_button.disabled = self.sweep_button.disabled = True
         try:
             with self.errors:
                 try:
-                    for config in configs:
-                        self.status.value = f"<b>running {html.escape(config.label)}</b> …"
-                        feed = LiveFeed()
-                        self.live.follow(feed, interval=self.interval)
-                        try:
-                            run = run_benchmark(config, feed=feed)
-                        finally:
-                            self.live.stop()
-                        self.live.update(feed.snapshot())  # the last partial tick
-                        done.append(run)
-                        self.runs.append(run)
-                        self.pareto.add_run(run)
-                        self.table.value = rows_html(comparison_rows(self.runs))
+                    run_sweep(configs, watch=self._watch, on_run=add)
                     self.status.value = f"finished {len(done)} run(s)."
                 except NanokitError as exc:
                     self.status.value = f"<span style='color:#b91c1c'>{html.escape(str(exc))}</span>"

@@ -118,7 +118,7 @@ async def arun_benchmark(config: BenchmarkConfig, *, feed: LiveFeed | None = Non
     """
     model = await check_server(config.base_url, config.model, api_key=config.api_key, transport=transport)
     if requests is None:
-        requests = await asyncio.to_thread(_build_requests, config, model, tokenizer)
+        requests = await asyncio.to_thread(build_requests, config, model, tokenizer)
     feed = feed or LiveFeed()
     options = RequestOptions(model=model, endpoint=config.endpoint, ignore_eos=config.ignore_eos,
                              reasoning=config.reasoning, temperature=config.temperature)
@@ -192,7 +192,11 @@ def _has_aiohttp() -> bool:
     return True
 
 
-def _build_requests(config: BenchmarkConfig, model: str, tokenizer: Tokenizer | None) -> list[BenchRequest]:
+def build_requests(config: BenchmarkConfig, model: str, tokenizer: Tokenizer | None = None) -> list[BenchRequest]:
+    """The config's workload as requests, measured with `tokenizer` or else with the server's own /tokenize.
+
+    Build once and pass the list to several runs (`run_sweep(..., requests=...)`) to send the same prompts.
+    """
     if tokenizer is not None:
         return config.workload.build(tokenizer)
     server_tokenizer = ServerTokenizer(config.base_url, model, api_key=config.api_key)

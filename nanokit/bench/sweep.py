@@ -1,14 +1,21 @@
-"""Sweeps: the same workload at several concurrencies or request rates, one run each, and their Pareto front."""
+"""Sweeps: the same workload at several concurrencies or request rates, one run each, and their Pareto front.
+
+`run_sweep` is the one loop over benchmark runs: `nanokit bench` (one run or `--sweep`), ThroughputDashboard's
+Run and Sweep buttons and the scripts in nanokit.lab all go through it, each watching the runs its own way.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 
 from nanokit.bench.feed import LiveFeed
 from nanokit.bench.runner import BenchmarkConfig, BenchmarkRun, run_benchmark
 from nanokit.bench.workloads import BenchRequest, Tokenizer
 from nanokit.errors import ConfigError
+
+Watch = Callable[[BenchmarkConfig], AbstractContextManager[LiveFeed | None]]
 
 
 def sweep_configs(config: BenchmarkConfig, *, concurrencies: Sequence[int] = (),
@@ -21,15 +28,31 @@ def sweep_configs(config: BenchmarkConfig, *, concurrencies: Sequence[int] = (),
     return [replace(config, request_rate=r, label=f"rate={r:g}") for r in rates]
 
 
-def run_sweep(config: BenchmarkConfig, *, concurrencies: Sequence[int] = (), rates: Sequence[float] = (),
-              tokenizer: Tokenizer | None = None, requests: Sequence[BenchRequest] | None = None,
-              feed_for: Callable[[BenchmarkConfig], LiveFeed | None] | None = None,
+def run_sweep(points: Iterable[BenchmarkConfig], *, requests: Sequence[BenchRequest] | None = None,
+              tokenizer: Tokenizer | None = None, watch: Watch | None = None,
               on_run: Callable[[BenchmarkRun], None] | None = None) -> list[BenchmarkRun]:
-    """Run each point in turn; `on_run` sees each run as it finishes (a chart adds its point there)."""
+    """Run each point in turn and return the runs, in order.
+
+    points    configs, usually `sweep_configs(base, concurrencies=[1, 4, 16])` or a single config in a list.
+              They are read one at a time, so a generator may decide the next point from the runs so far
+              (the GPU check skips points that would not finish before its deadline).
+    requests  prompts built once (`build_requests`) and shared: each point sends the first
+              `workload.num_prompts` of them. None: each point builds its own from its workload.
+    watch     watch(point) is a context manager around that point's run, yielding the LiveFeed the run fills
+              (or None); a view starts following the feed on entry and stops on exit, also when the run fails.
+    on_run    called with each run as it finishes: a chart adds its point, a script saves its file.
+    """
     runs = []
-    for point in sweep_configs(config, concurrencies=concurrencies, rates=rates):
-        run = run_benchmark(point, feed=feed_for(point) if feed_for else None, tokenizer=tokenizer,
-                            requests=requests)
+    for point in points:
+        shared = None
+        if requests is not None:
+            wanted = point.workload.num_prompts
+            if len(requests) < wanted:
+                raise ConfigError(f"The shared requests hold {len(requests)} prompts but {point.label or 'a point'} "
+                                  f"sends {wanted}; build them for the largest point.")
+            shared = requests[:wanted]
+        with (watch(point) if watch is not None else nullcontext()) as feed:
+            run = run_benchmark(point, feed=feed, tokenizer=tokenizer, requests=shared)
         runs.append(run)
         if on_run is not None:
             on_run(run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -79,12 +80,36 @@ def bench(
     label: str = typer.Option("", help="Name for this run in results and tables."),
 ) -> None:
     """Benchmark a server: throughput, TTFT, TPOT, ITL, E2E (vLLM's definitions), reasoning vs answer times."""
-    from nanokit.bench.feed import LiveFeed
-    from nanokit.bench.metrics import SLO
-    from nanokit.bench.results import comparison_table, format_report, save_run
-    from nanokit.bench.runner import BenchmarkConfig, run_benchmark
-    from nanokit.bench.sweep import sweep_configs
-    from nanokit.bench.workloads import WorkloadSpec
+    from nanokit.bench import (
+        SLO,
+        BenchmarkConfig,
+        BenchmarkRun,
+        LiveFeed,
+        WorkloadSpec,
+        comparison_table,
+        format_report,
+        run_sweep,
+        save_run,
+        sweep_configs,
+    )
+
+    @contextmanager
+    def progress(config: BenchmarkConfig):
+        typer.echo(f"[nanokit] {config.label or 'run'}: {num_prompts} x {dataset} prompts -> {base_url}", err=True)
+        feed, stop = LiveFeed(), threading.Event()
+        ticker = threading.Thread(target=_progress, args=(feed, stop), daemon=True)
+        ticker.start()
+        try:
+            yield feed
+        finally:
+            stop.set()
+            ticker.join()
+
+    def report(run: BenchmarkRun) -> None:
+        typer.echo(format_report(run))
+        path = _path_for(json_path, run.config.label, sweeping)
+        if path is not None:
+            typer.echo(f"[nanokit] results written to {save_run(run, path)}", err=True)
 
     try:
         if sweep and sweep_rates:
@@ -100,22 +125,7 @@ def bench(
         sweeping = bool(sweep or sweep_rates)
         configs = (sweep_configs(base, concurrencies=_int_list(sweep) if sweep else (),
                                  rates=_float_list(sweep_rates) if sweep_rates else ()) if sweeping else [base])
-        runs = []
-        for config in configs:
-            typer.echo(f"[nanokit] {config.label or 'run'}: {num_prompts} x {dataset} prompts -> {base_url}", err=True)
-            feed, stop = LiveFeed(), threading.Event()
-            ticker = threading.Thread(target=_progress, args=(feed, stop), daemon=True)
-            ticker.start()
-            try:
-                run = run_benchmark(config, feed=feed)
-            finally:
-                stop.set()
-                ticker.join()
-            runs.append(run)
-            typer.echo(format_report(run))
-            path = _path_for(json_path, config.label, sweeping)
-            if path is not None:
-                typer.echo(f"[nanokit] results written to {save_run(run, path)}", err=True)
+        runs = run_sweep(configs, watch=progress, on_run=report)
         if sweeping:
             typer.echo(comparison_table(runs))
     except NanokitError as exc:

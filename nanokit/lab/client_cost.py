@@ -1,6 +1,6 @@
 """The client's own CPU per streamed token: nanokit's request path next to vLLM's, on a local fake server.
 
-    python -m nanokit.bench.client_cost [--concurrency 256 --num-prompts 512 --output-len 256 --rounds 3]
+    python -m nanokit.lab.client_cost [--concurrency 256 --num-prompts 512 --output-len 256 --rounds 3]
 
 A benchmark client that spends too much CPU per token stops keeping up at high concurrency: its event loop
 falls behind, timestamps arrive late, TTFT grows and throughput drops. This isolates that cost. A child process
@@ -23,7 +23,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from nanokit.bench.results import write_json_atomic
+from nanokit.bench import AiohttpStreams, BenchRequest, RequestOptions, send_request, write_json_atomic
 
 _CHUNK = {"id": "cmpl-0123456789abcdef0123456789abcdef", "object": "text_completion", "created": 1700000000,
           "model": "fake", "choices": [{"index": 0, "text": " word", "logprobs": None, "finish_reason": None,
@@ -61,9 +61,6 @@ class Run:
 
 
 async def _nanokit(url: str, concurrency: int, prompts: int, output_len: int) -> tuple[int, int]:
-    from nanokit.bench.client import AiohttpStreams, RequestOptions, send_request
-    from nanokit.bench.workloads import BenchRequest
-
     streams = AiohttpStreams(url, headers={}, timeout=60.0, limit=concurrency)
     gate, options, counter = asyncio.Semaphore(concurrency), RequestOptions(model="fake"), [0]
 
@@ -132,7 +129,7 @@ def _wait_for(port: int, timeout: float = 30.0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nanokit.bench.client_cost", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nanokit.lab.client_cost", description=__doc__.split("\n")[0])
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--num-prompts", type=int, default=512)
     parser.add_argument("--output-len", type=int, default=256)
@@ -151,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("vLLM is not installed here: measuring nanokit's client alone.", flush=True)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "nanokit.bench.client_cost", "--serve", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "nanokit.lab.client_cost", "--serve", str(port)],
                               stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     runs: list[Run] = []
     try:

