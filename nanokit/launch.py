@@ -44,6 +44,7 @@ __all__ = [
     "ENGINES",
     "LONG_CONTEXT",
     "LaunchSpec",
+    "cpu_flags",
     "parse_version",
     "render_shell",
 ]
