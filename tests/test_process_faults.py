@@ -255,7 +255,12 @@ def test_no_member_outlives_a_killed_member_of_a_stand_in_tree(fake_vllm, signum
     assert not failures, f"{len(failures)} of {len(CASES)} cases failed: {failures}"
 
 
-REAL_CASES = [("guard", "load"), ("guard", "healthy"), ("kernel", "healthy"), ("engine", "healthy")]
+# The guard killed during model load is the orphan this file was written for (vLLM's API server lived on with
+# parent 1); vLLM's engine core does not watch its parent, so killing it is the other case worth a real server.
+# SIGKILL of the kernel when healthy, on the real server: tests/test_server_integration.py
+# (test_stop_leaves_no_process_and_sigkilled_parent_takes_its_server_along); the guard when healthy: the
+# stand-in matrix above (it was cleaned up before the fix too).
+REAL_CASES = [("guard", "load"), ("engine", "healthy")]
 
 
 @pytest.mark.parametrize(("member", "phase"), REAL_CASES, ids=[f"{m}-{p}" for m, p in REAL_CASES])
@@ -318,8 +323,9 @@ def test_no_member_outlives_a_killed_member_of_the_app(fake_vllm, tmp_path, memb
         kernel = _kernel(tree)
         kernel_tree = [kernel, *kernel.children(recursive=True)]
         assert any(_is_engine(p) for p in kernel_tree), "the kernel's server should be running"
-        voila = tree.find("api")  # the guard's child: Voila itself
-        assert "voila" in " ".join(_cmdline(voila))
+        voilas = [p for p in tree.alive() if _cmdline(p)[1:3] == ["-m", "voila"]]
+        assert len(voilas) == 1, "Voila should be running, once"
+        voila = voilas[0]
         victim = {"app": tree.root, "voila": voila, "kernel": kernel}[member]
         victim.send_signal(signum)
         killed = time.monotonic()
