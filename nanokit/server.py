@@ -1,10 +1,11 @@
 """A vLLM OpenAI-compatible server started from the notebook kernel, or an endpoint attached to.
 
-`VLLMServer` owns a child process: it builds the argv (a list, never a shell line), binds loopback and
-a free port by default, waits for `/health` while watching the child (a dead child is reported at once
-with its exit code and last log lines), keeps logs in a bounded buffer plus a file, and stops the whole
-process tree. The child also dies with the kernel: a small guard process ends it when the kernel
-disappears (even by SIGKILL), and stop() runs at interpreter exit.
+`VLLMServer` owns a child process: its argv is a `LaunchSpec` rendered for `python -m` (the CPU spec for the
+embedded model, the generator's recipe otherwise), so the command the generator shows is the one that runs.
+It binds loopback and a free port by default, waits for `/health` while watching the child (a dead child is
+reported at once with its exit code and last log lines), keeps logs in a bounded buffer plus a file, and
+stops the whole process tree. `nanokit.process` supervises it: no process of the tree outlives the kernel or
+the guard between them (even by SIGKILL), and stop() runs at interpreter exit.
 
 `attach()` gives the same interface (`base_url`, `model_name`, `client()`) for a server started elsewhere.
 
