@@ -176,3 +176,32 @@ def test_a_stop_landing_between_the_health_wait_and_running_wins(fake_vllm):
     assert server.state is ServerState.STOPPED and server.pid is None and not server.is_alive()
     _gone, alive = psutil.wait_procs(seen["tree"], timeout=10)
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_server_that_dies_while_running_is_reported_by_wait_and_leaves_nothing(fake_vllm):
+    import psutil
+
+    model, env = fake_vllm()
+    server = VLLMServer(model, env=env).start(timeout=60)
+    try:
+        guard = psutil.Process(server.pid)
+        api_server = guard.children()[0]
+        tree = [guard, *guard.children(recursive=True)]
+        assert len(tree) == 3, "guard, API server, engine core"
+        api_server.kill()
+        with pytest.raises(ServerError, match=r"^vLLM exited with code -9 \(SIGKILL\) while it was running"):
+            server.wait(timeout=20)
+        _gone, alive = psutil.wait_procs(tree, timeout=10)
+        assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], "the engine core outlived its API server"
+    finally:
+        server.stop()
+    server.wait()  # after stop(): quiet
+
+
+def test_spec_and_model_together_and_unknown_parsers_are_refused():
+    from nanokit import LaunchSpec
+
+    with pytest.raises(ConfigError, match="either spec= or model="):
+        VLLMServer("/m", spec=LaunchSpec())
+    with pytest.raises(ConfigError, match="extra_args"):
+        VLLMServer("/m", reasoning_parser="deepseek_r1")
