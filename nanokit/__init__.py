@@ -30,7 +30,8 @@ from nanokit.parsing import (
     parse_completion,
 )
 from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
-from nanokit.server import ServerState, VLLMServer, free_port
+from nanokit.process import free_port
+from nanokit.server import ServerState, VLLMServer
 from nanokit.toolkit import Tool, ToolExecution, as_tool, execute_tool_call, execute_tool_calls, tool_schema
 from nanokit.tools import ToolLoopResult, ToolStep, iter_tool_loop, run_tool_loop
 from nanokit.weights import ensure_local

@@ -137,3 +137,59 @@ def test_stop_during_start_cancels_it_and_leaves_no_process(never_healthy_vllm):
     assert "call start() to try again" in str(outcome[0])
     assert server.state is ServerState.STOPPED and server.pid is None
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_stop_landing_between_the_health_wait_and_running_wins(fake_vllm):
+    import threading
+
+    import psutil
+
+    from nanokit import StartCancelled
+
+    model, env = fake_vllm()
+    server = VLLMServer(model, env=env)
+    seen: dict[str, object] = {}
+
+    def on_status(message: str) -> None:
+        if message == "vLLM answers /health":  # the window between the health wait and the state change
+            seen["tree"] = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+            stopper = threading.Thread(target=server.stop)  # a stop button pressed in another thread
+            stopper.start()
+            stopper.join(timeout=20)
+            seen["state after stop"] = server.state
+
+    with pytest.raises(StartCancelled, match="call start\\(\\) to try again"):
+        server.start(timeout=60, on_status=on_status)
+    assert seen["state after stop"] is ServerState.STOPPED
+    assert server.state is ServerState.STOPPED and server.pid is None and not server.is_alive()
+    _gone, alive = psutil.wait_procs(seen["tree"], timeout=10)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_server_that_dies_while_running_is_reported_by_wait_and_leaves_nothing(fake_vllm):
+    import psutil
+
+    model, env = fake_vllm()
+    server = VLLMServer(model, env=env).start(timeout=60)
+    try:
+        guard = psutil.Process(server.pid)
+        api_server = guard.children()[0]
+        tree = [guard, *guard.children(recursive=True)]
+        assert len(tree) == 3, "guard, API server, engine core"
+        api_server.kill()
+        with pytest.raises(ServerError, match=r"^vLLM exited with code -9 \(SIGKILL\) while it was running"):
+            server.wait(timeout=20)
+        _gone, alive = psutil.wait_procs(tree, timeout=10)
+        assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], "the engine core outlived its API server"
+    finally:
+        server.stop()
+    server.wait()  # after stop(): quiet
+
+
+def test_spec_and_model_together_and_unknown_parsers_are_refused():
+    from nanokit import LaunchSpec
+
+    with pytest.raises(ConfigError, match="either spec= or model="):
+        VLLMServer("/m", spec=LaunchSpec())
+    with pytest.raises(ConfigError, match="extra_args"):
+        VLLMServer("/m", reasoning_parser="deepseek_r1")
