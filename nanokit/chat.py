@@ -37,7 +37,8 @@ from nanokit.parsing import (
     ToolCall,
     ToolCallDelta,
 )
-from nanokit.toolkit import ToolLike, coerce_call, parameters_by_name, tool_entries
+from nanokit.schema import tool_parameters
+from nanokit.toolkit import ToolLike, coerce_call, tool_entries
 
 BudgetMode = Literal["auto", "server", "two_call"]
 BUDGET_CLOSER = ".\n</think>\n\n"  # the model card's text for closing a reasoning cut short
@@ -289,7 +290,7 @@ def stream_chat(
         raise ConfigError("This server takes no thinking_token_budget (vLLM needs --reasoning-parser); "
                           "use budget_mode='two_call'.")
 
-    schemas = parameters_by_name(entries)
+    schemas = tool_parameters(entries)
     turn = _Turn(CompletionParser(thinking=thinking, tools=entries), schemas, features.reasoning_parser,
                  max_tokens)
     # Special tokens stay in the text, as a server-side parser keeps them (vLLM turns skipping off for

@@ -31,7 +31,8 @@ from typing import Any, Literal
 
 import pydantic
 
-from nanokit.parsing import CoercedArguments, ToolCall, coerce_arguments
+from nanokit.parsing import ToolCall
+from nanokit.schema import CoercedArguments, coerce_arguments
 
 _JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
@@ -198,15 +199,6 @@ def as_tool(tool: ToolLike) -> Tool:
 def tool_entries(tools: Iterable[ToolLike | Mapping[str, Any]] | None) -> list[dict[str, Any]]:
     """OpenAI `tools=[...]` entries from typed functions, `Tool`s, LangChain tools or ready-made dicts."""
     return [dict(tool) if isinstance(tool, Mapping) else as_tool(tool).schema for tool in tools or ()]
-
-
-def parameters_by_name(entries: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """Each tool's JSON-schema `parameters`, by tool name, from OpenAI tool entries."""
-    found: dict[str, Mapping[str, Any]] = {}
-    for entry in entries:
-        function = entry.get("function", entry)
-        found[function["name"]] = function.get("parameters", {})
-    return found
 
 
 def coerce_call(call: ToolCall, parameters: Mapping[str, Any] | None) -> CoercedArguments:

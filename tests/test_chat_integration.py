@@ -117,16 +117,18 @@ def test_trained_model_answers_after_a_tool_result(server):
 
 
 @needs_training
-def test_second_step_prompt_carries_the_first_steps_reasoning(server):
+def test_second_step_prompt_carries_the_first_steps_reasoning(server, released_template_server):
     """The prompt vLLM renders for step 2 of a tool loop (its /tokenize of the loop's history, decoded by its
     /detokenize) keeps step 1's reasoning as the released template says: `<think>\\n{reasoning}\\n</think>\\n`
-    before the call, for an assistant turn after the last user message; an earlier turn's reasoning is cut."""
+    before the call, for an assistant turn after the last user message; an earlier turn's reasoning is cut.
+    The loop runs on the shipped weights (with the template they were trained on); the history is rendered by
+    a server that serves the released rules' template."""
     loop = run_tool_loop(server, "What is the weather in Paris?", EXAMPLE_TOOLS, max_steps=1, seed=0,
                          max_tokens=256)
     first = loop.steps[0].result
     assert first.reasoning.strip() and [c.name for c in first.tool_calls] == ["get_weather"]  # what step 1 did
     earlier = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!", "reasoning": "EARLIER"}]
-    endpoint = server.endpoint
+    endpoint = released_template_server.endpoint
     prompt = endpoint.detokenize(endpoint.tokenize(messages=[*earlier, *loop.messages],
                                                    tools=tool_entries(EXAMPLE_TOOLS)))
     assert ("<|im_start|>user\nWhat is the weather in Paris?<|im_end|>\n<|im_start|>assistant\n"

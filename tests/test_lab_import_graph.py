@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from nanokit.lab.import_graph import build_graph, cycles, layer, main, upward_imports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +63,5 @@ def test_nanokit_has_no_upward_imports():
     assert upward_imports(build_graph(ROOT)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="chat<->tools loop removed by the house branch")
 def test_nanokit_has_no_import_cycles():
     assert cycles(build_graph(ROOT)) == []
