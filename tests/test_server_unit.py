@@ -12,6 +12,7 @@ from nanokit import (
     ConfigError,
     ModelNotFoundError,
     PortInUseError,
+    ServerError,
     ServerState,
     VLLMServer,
 )

@@ -116,5 +116,5 @@ def test_example_tools_and_tool_declarations_sit_below_the_chat_client():
 
     assert {name.split(".")[0] for name in _imported_modules(nanokit.example_tools)} <= set(sys.stdlib_module_names)
     declared = _imported_modules(nanokit.toolkit)
-    assert {name for name in declared if name.startswith("nanokit")} == {"nanokit.parsing"}
+    assert {name for name in declared if name.startswith("nanokit")} == {"nanokit.parsing", "nanokit.schema"}
     assert not declared & {"openai", "httpx", "nanokit.chat", "nanokit.tools"}
