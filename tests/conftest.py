@@ -44,16 +44,83 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture
-def never_healthy_vllm(tmp_path):
-    """A model directory and a stand-in `vllm` package whose API server logs a line and never answers."""
-    model = tmp_path / "model"
+# A stand-in for vLLM's API server, shaped like the real tree: after an "import" pause it starts an "engine
+# core" child (which, the worst case, does not watch its parent), "loads" for a while, then answers /health.
+# Like vLLM's API server it exits when its engine core dies, and on SIGTERM once serving it shuts down and
+# ends its engine core; both take FAKE_VLLM_STOP_S to obey a SIGTERM. Timings come from the environment.
+FAKE_API_SERVER = """
+import argparse, http.server, os, signal, subprocess, sys, threading, time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--host", default="127.0.0.1")
+parser.add_argument("--port", type=int, default=8000)
+args, _ = parser.parse_known_args()
+print("fake vLLM API server importing", flush=True)
+time.sleep(float(os.environ.get("FAKE_VLLM_IMPORT_S", "0")))
+stop_s = float(os.environ.get("FAKE_VLLM_STOP_S", "0"))
+ENGINE = f"import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: (time.sleep({stop_s}), sys.exit(0))); time.sleep(3600)"
+engine = subprocess.Popen([sys.executable, "-c", ENGINE, "fake-engine-core"])
+print(f"fake engine core started: pid {engine.pid}", flush=True)
+
+def watch_engine():
+    code = engine.wait()
+    print(f"fake engine core died with code {code}; shutting down", flush=True)
+    os._exit(1)
+
+threading.Thread(target=watch_engine, daemon=True).start()
+time.sleep(float(os.environ.get("FAKE_VLLM_LOAD_S", "0")))
+
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/health" else 404)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+def shut_down(signum, frame):
+    print("fake vLLM shutting down", flush=True)
+    time.sleep(stop_s)
+    engine.terminate()
+    os._exit(0)
+
+server = http.server.ThreadingHTTPServer((args.host, args.port), Health)
+signal.signal(signal.SIGTERM, shut_down)
+print("Application startup complete.", flush=True)
+server.serve_forever(poll_interval=0.1)
+"""
+
+
+def _fake_vllm_package(root: Path, api_server: str) -> tuple[Path, dict[str, str]]:
+    """A model directory and a PYTHONPATH holding a `vllm` package whose API server runs `api_server`."""
+    model = root / "model"
     model.mkdir()
     (model / "config.json").write_text("{}")
-    package = tmp_path / "fake" / "vllm" / "entrypoints" / "openai"
+    package = root / "fake" / "vllm" / "entrypoints" / "openai"
     package.mkdir(parents=True)
     for folder in (package, package.parent, package.parent.parent):
         (folder / "__init__.py").write_text("")
-    (package / "api_server.py").write_text("import time\nprint('loading weights', flush=True)\ntime.sleep(600)\n")
-    return model, {"PYTHONPATH": str(tmp_path / "fake")}
+    (package / "api_server.py").write_text(api_server)
+    return model, {"PYTHONPATH": str(root / "fake")}
 
+
+@pytest.fixture
+def never_healthy_vllm(tmp_path):
+    """A model directory and a stand-in `vllm` package whose API server logs a line and never answers."""
+    return _fake_vllm_package(tmp_path, "import time\nprint('loading weights', flush=True)\ntime.sleep(600)\n")
+
+
+@pytest.fixture
+def fake_vllm(tmp_path):
+    """Returns (model directory, env) for a stand-in vLLM tree (FAKE_API_SERVER above) with the given timings."""
+
+    made = iter(range(1_000_000))
+
+    def make(import_s: float = 0.0, load_s: float = 0.0, stop_s: float = 0.0) -> tuple[Path, dict[str, str]]:
+        root = tmp_path / f"fake-vllm-{next(made)}"
+        root.mkdir()
+        model, env = _fake_vllm_package(root, FAKE_API_SERVER)
+        env.update(FAKE_VLLM_IMPORT_S=str(import_s), FAKE_VLLM_LOAD_S=str(load_s), FAKE_VLLM_STOP_S=str(stop_s))
+        return model, env
+
+    return make

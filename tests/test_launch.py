@@ -99,16 +99,63 @@ def test_render_shell_keeps_program_words_together():
 
 
 def test_engine_args_and_vllm_server_kwargs():
-    spec = LaunchSpec(gpus=2, kv_cache_dtype="fp8", context=8192, api_key="k")
+    spec = LaunchSpec(gpus=2, kv_cache_dtype="fp8", context=8192, api_key="k", extra=("--seed", "1"))
     args = spec.engine_args()
     assert "--model" not in args and "--host" not in args and "--port" not in args
     assert args[:4] == ["--trust-remote-code", "--async-scheduling", "--max-num-seqs", "64"]
+    assert args[-2:] == ["--seed", "1"]
     kwargs = spec.vllm_server_kwargs()
-    assert kwargs["model"] == BF16 and kwargs["max_model_len"] == 8192 and kwargs["api_key"] == "k"
-    assert kwargs["reasoning_parser"] == "nemotron_v3" and kwargs["tool_call_parser"] == "qwen3_coder"
-    assert kwargs["extra_args"] == tuple(args) and kwargs["env"] is None
+    assert kwargs == {"spec": spec, "env": None}  # the key reaches VLLMServer through the spec, never argv
     with pytest.raises(ConfigError):
         LaunchSpec(engine="sglang").engine_args()
+
+
+def test_the_module_entry_gets_the_same_words_as_vllm_serve():
+    spec = LaunchSpec(variant="fp8", context=4096, served_name="nano", extra=("--seed", "1"))
+    served, module = spec.argv(), spec.argv(entry="module", python="/venv/bin/python")
+    assert served[:3] == ["vllm", "serve", FP8]
+    assert module[:5] == ["/venv/bin/python", "-m", "vllm.entrypoints.openai.api_server", "--model", FP8]
+    assert module[5:] == served[3:]
+    with pytest.raises(ConfigError, match="entry"):
+        spec.argv(entry="docker")
+
+
+def test_vllm_server_runs_the_command_a_gpu_spec_renders():
+    from nanokit.server import VLLMServer
+
+    spec = LaunchSpec(gpu="h100", gpus=2, kv_cache_dtype="fp8", context=8192, concurrency=32, port=8123,
+                      engine_version="0.11.2", api_key="k")
+    server = VLLMServer(**spec.vllm_server_kwargs())
+    assert server.command(spec.model_id) == spec.argv(entry="module", python=server.python)
+    assert server.api_key == "k" and "k" not in server.command(spec.model_id)
+    # a hub id resolved to a local snapshot keeps serving under its id
+    local = server.command("/hub/snapshots/abc")
+    assert local[local.index("--served-model-name") + 1] == spec.model_id
+
+
+def test_vllm_server_runs_the_cpu_spec_for_the_embedded_model():
+    from nanokit.server import VLLMServer
+    from nanokit.tiny import SERVED_NAME
+
+    server = VLLMServer(port=8123)
+    spec = LaunchSpec.embedded("/cache/tiny", served_name=SERVED_NAME, port=8123)
+    argv = server.command("/cache/tiny")
+    assert argv == spec.argv(entry="module", python=server.python)
+    assert argv[argv.index("--kv-cache-memory-bytes") + 1] == str(512 * 1024**2)
+    assert "--no-enable-prefix-caching" in argv
+    for gpu_only in ("--async-scheduling", "--trust-remote-code", "--mamba-ssm-cache-dtype", "--max-model-len"):
+        assert gpu_only not in argv
+    assert argv[argv.index("--reasoning-parser") + 1] == "nemotron_v3"
+    assert spec.shell().startswith("vllm serve /cache/tiny --served-model-name tiny-nemotron-h")
+
+
+def test_the_cpu_spec_is_for_vllm_and_only_it_may_leave_context_out():
+    with pytest.raises(ConfigError, match="CPU spec"):
+        LaunchSpec(context=None)
+    with pytest.raises(ConfigError, match="vLLM"):
+        LaunchSpec(engine="sglang", device="cpu")
+    with pytest.raises(ConfigError, match="device"):
+        LaunchSpec(device="tpu")
 
 
 def test_vllm_server_accepts_the_kwargs():

@@ -69,7 +69,8 @@ def test_launch_serves_the_spec_with_a_new_server(monkeypatch):
     assert panel.launch(LaunchSpec(context=8192, concurrency=16))
     server = panel.server
     assert server is not first and server.model == LaunchSpec().model_id and server.max_model_len == 8192
-    assert server.extra_args[server.extra_args.index("--max-num-seqs") + 1] == "16"
+    argv = server.command()
+    assert argv[argv.index("--max-num-seqs") + 1] == "16"
     deadline = time.monotonic() + 20
     while "offline" not in panel.message.value and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -149,3 +149,30 @@ def test_stop_during_start_cancels_it_and_leaves_no_process(never_healthy_vllm):
     assert "call start() to try again" in str(outcome[0])
     assert server.state is ServerState.STOPPED and server.pid is None
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_stop_landing_between_the_health_wait_and_running_wins(fake_vllm):
+    import threading
+
+    import psutil
+
+    from nanokit import StartCancelled
+
+    model, env = fake_vllm()
+    server = VLLMServer(model, env=env)
+    seen: dict[str, object] = {}
+
+    def on_status(message: str) -> None:
+        if message == "vLLM answers /health":  # the window between the health wait and the state change
+            seen["tree"] = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+            stopper = threading.Thread(target=server.stop)  # a stop button pressed in another thread
+            stopper.start()
+            stopper.join(timeout=20)
+            seen["state after stop"] = server.state
+
+    with pytest.raises(StartCancelled, match="call start\\(\\) to try again"):
+        server.start(timeout=60, on_status=on_status)
+    assert seen["state after stop"] is ServerState.STOPPED
+    assert server.state is ServerState.STOPPED and server.pid is None and not server.is_alive()
+    _gone, alive = psutil.wait_procs(seen["tree"], timeout=10)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]

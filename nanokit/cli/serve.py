@@ -49,7 +49,10 @@ def serve(
         typer.echo(banner)
         while not stopped.wait(1.0):
             if not server.is_alive():
-                typer.echo("[nanokit] the server exited on its own; see the log above.", err=True)
+                try:
+                    server.wait()  # raises the error that says how it ended
+                except NanokitError as exc:
+                    typer.echo(f"error: {exc}", err=True)
                 server.stop()
                 raise typer.Exit(1)
     except KeyboardInterrupt:

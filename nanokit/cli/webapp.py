@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
 import time
 import webbrowser
@@ -14,8 +12,8 @@ import typer
 
 import nanokit
 from nanokit.cli._app import app
-from nanokit.errors import ConfigError, PortInUseError
-from nanokit.server import free_port
+from nanokit.errors import ConfigError, PortInUseError, ServerError
+from nanokit.process import Child, free_port, is_listening, spawn
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8866  # Voila's own default
@@ -36,42 +34,28 @@ def voila_argv(notebook: Path, port: int) -> list[str]:
             f"--Voila.ip={HOST}", "--show_tracebacks=True"]
 
 
-def _port_taken(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex((HOST, port)) == 0
-
-
 def _pick_port(port: int | None) -> int:
     if port is None:
-        return DEFAULT_PORT if not _port_taken(DEFAULT_PORT) else free_port(HOST)
-    if _port_taken(port):
+        return DEFAULT_PORT if not is_listening(HOST, DEFAULT_PORT) else free_port(HOST)
+    if is_listening(HOST, port):
         raise PortInUseError(f"Port {port} on {HOST} is already in use; pass another --port, or leave it out "
                              "to pick a free one.")
     return port
 
 
-def _wait_until_serving(process: subprocess.Popen, port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise typer.Exit(process.returncode or 1)
-        if _port_taken(port):  # a GET of the page would execute the notebook in a kernel of its own
-            return
+def _serve_until_stopped(voila: Child, url: str, port: int, timeout: float, no_browser: bool) -> None:
+    # Ready once the port listens: a GET of the page would execute the notebook in a kernel of its own.
+    if not voila.wait_ready(lambda: is_listening(HOST, port), timeout):
+        typer.echo(f"[nanokit] Voila did not open port {port} within {timeout:.0f} s; see its log above.", err=True)
+    typer.echo(f"\nThe nanokit app is at {url}\nPress Ctrl-C to stop.\n")
+    if not no_browser:
+        webbrowser.open(url)
+    terminated: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _: terminated.append(signum))
+    while not terminated and voila.is_alive():
         time.sleep(0.5)
-    typer.echo(f"[nanokit] Voila did not open port {port} within {timeout:.0f} s; see its log above.", err=True)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    # Voila shuts its kernels down on SIGTERM (the kernel's in-app vLLM server dies with its parent).
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    if not terminated:
+        raise voila.exit_error("while it was serving")
 
 
 @app.command(name="app")
@@ -87,28 +71,28 @@ def app_command(
     except nanokit.NanokitError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    run_app(notebook, port, timeout=timeout, no_browser=no_browser)
+
+
+def run_app(notebook: Path, port: int, *, timeout: float = 120, no_browser: bool = True) -> None:
+    """Serve `notebook` with Voila on loopback until Ctrl-C or SIGTERM; raises typer.Exit(1) if Voila dies."""
     url = f"http://{HOST}:{port}/"
     typer.echo(f"[nanokit] starting Voila on {url} …", err=True)
-    # Its own session, so Ctrl-C reaches only us and we stop Voila with SIGTERM (its SIGINT handler asks y/n).
-    process = subprocess.Popen(voila_argv(notebook, port), cwd=notebook.parent, stdin=subprocess.DEVNULL,
-                               start_new_session=True)
-    exited_alone = False
+    # Under the guard in its own session: Ctrl-C reaches only us and we stop Voila with SIGTERM (its SIGINT
+    # handler asks y/n); Voila shuts its kernels down on SIGTERM, and if this process is killed the guard ends
+    # Voila, whose kernels exit when their parent does (ipykernel polls it), taking their servers' guards along.
+    voila = spawn(voila_argv(notebook, port), name="Voila", cwd=notebook.parent, capture=False)
+    failure: ServerError | None = None
     try:
-        _wait_until_serving(process, port, timeout)
-        typer.echo(f"\nThe nanokit app is at {url}\nPress Ctrl-C to stop.\n")
-        if not no_browser:
-            webbrowser.open(url)
-        terminated: list[int] = []
-        signal.signal(signal.SIGTERM, lambda signum, _: terminated.append(signum))
-        while not terminated and process.poll() is None:
-            time.sleep(0.5)
-        exited_alone = process.poll() is not None
+        _serve_until_stopped(voila, url, port, timeout, no_browser)
+    except ServerError as exc:
+        failure = exc
     except KeyboardInterrupt:
         pass
     finally:
         typer.echo("[nanokit] stopping Voila…", err=True)
-        _stop(process)
+        voila.stop(grace=30)
         typer.echo("[nanokit] stopped.", err=True)
-    if exited_alone:
-        typer.echo(f"[nanokit] Voila exited on its own (code {process.returncode}); see its log above.", err=True)
+    if failure is not None:
+        typer.echo(f"error: {failure}", err=True)
         raise typer.Exit(1)

@@ -16,14 +16,13 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 
 from nanokit.bench import AiohttpStreams, BenchRequest, RequestOptions, send_request, write_json_atomic
+from nanokit.process import free_port, is_listening, spawn
 
 _CHUNK = {"id": "cmpl-0123456789abcdef0123456789abcdef", "object": "text_completion", "created": 1700000000,
           "model": "fake", "choices": [{"index": 0, "text": " word", "logprobs": None, "finish_reason": None,
@@ -112,22 +111,6 @@ def measure(client: str, url: str, concurrency: int, prompts: int, output_len: i
     return Run(client, 1e6 * cpu / max(tokens, 1), tokens / wall, failed)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"The fake server did not listen on port {port} within {timeout:g} s.")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nanokit.lab.client_cost", description=__doc__.split("\n")[0])
     parser.add_argument("--concurrency", type=int, default=256)
@@ -147,12 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         clients.append("vllm")
     except ImportError:
         print("vLLM is not installed here: measuring nanokit's client alone.", flush=True)
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "nanokit.lab.client_cost", "--serve", str(port)],
-                              stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    port = free_port()
+    server = spawn([sys.executable, "-m", "nanokit.lab.client_cost", "--serve", str(port)], name="The fake server",
+                   env={**os.environ, "PYTHONUNBUFFERED": "1"}, capture=False)
     runs: list[Run] = []
     try:
-        _wait_for(port)
+        if not server.wait_ready(lambda: is_listening("127.0.0.1", port), timeout=30):
+            raise RuntimeError(f"The fake server did not listen on port {port} within 30 s.")
         url = f"http://127.0.0.1:{port}/v1"
         print(f"fake server on {url}; {args.num_prompts} requests x {args.output_len} tokens at concurrency "
               f"{args.concurrency}", flush=True)
@@ -163,8 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {client:8s} {run.cpu_us_per_token:6.1f} us CPU/token  {run.tokens_per_s:9.0f} tok/s  "
                       f"failed {run.failed}", flush=True)
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
     medians = {c: statistics.median(r.cpu_us_per_token for r in runs if r.client == c) for c in clients}
     summary = {"cpu_us_per_token": medians, "python": sys.version.split()[0]}
     line = "  ".join(f"{c} {v:.1f}" for c, v in medians.items())

