@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-PACKAGES = ["nanokit", "nanokit.tiny", "nanokit.bench", "nanokit.agents"]
+PACKAGES = ["nanokit", "nanokit.tiny", "nanokit.bench", "nanokit.agents", "nanokit.tune"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
