@@ -291,3 +291,19 @@ def test_cli_errors_name_the_option(tmp_path):
     assert slo.exit_code == 1 and "--ttft-ms" in slo.output
     device = runner.invoke(app, ["tune", "--device", "tpu", "--out", str(tmp_path)])
     assert device.exit_code == 1 and "--device takes cpu or gpu" in device.output
+
+
+def test_the_tune_figure_adds_points_in_place_and_marks_the_choice():
+    from nanokit.tune import TuneFigure
+
+    chart = TuneFigure()
+    figure = chart.figure
+    for trial, (tpot, out) in enumerate([(5.0, 100.0), (9.0, 300.0), (12.0, 200.0)]):
+        chart.add_point({"trial": trial, "rung": 0, "concurrency": 4, "metrics": metrics(out=out, tpot=tpot)})
+    runs, front = chart.figure.data
+    assert chart.figure is figure and list(runs.y) == [100.0, 300.0, 200.0] and list(front.x) == [5.0, 9.0]
+    chart.mark_chosen({"concurrency": 8, "metrics": metrics(out=300.0, tpot=9.0)})
+    (note,) = chart.figure.layout.annotations
+    assert (note.x, note.y) == (9.0, 300.0) and "c=8" in note.text
+    chart.mark_chosen(None)
+    assert chart.figure.layout.annotations == ()
