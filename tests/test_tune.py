@@ -307,3 +307,18 @@ def test_the_tune_figure_adds_points_in_place_and_marks_the_choice():
     assert (note.x, note.y) == (9.0, 300.0) and "c=8" in note.text
     chart.mark_chosen(None)
     assert chart.figure.layout.annotations == ()
+
+
+def test_the_grid_baseline_measures_every_point_once_at_full_length(tmp_path):
+    from nanokit.tune import SearchSpace
+
+    space = SearchSpace("cpu", {"max_num_seqs": (4, 16), "max_num_batched_tokens": (256, 4096)}, (4, 8))
+    clock = Clock()
+    evaluator = FakeEvaluator(clock)
+    result = tune(config(tmp_path, search="grid", choices=space), evaluator=evaluator, now=clock)
+    assert len(result.points) == space.grid_size() == 8 and {p["rung"] for p in result.points} == {1}
+    assert len(evaluator.start_seconds) == space.server_settings()  # each setting started once
+    assert result.chosen["setting"]["max_num_seqs"] == 16 and result.chosen["setting"]["max_num_batched_tokens"] == 4096
+    assert "grid" in result.card["search"]
+    with pytest.raises(ConfigError, match="--search"):
+        config(tmp_path, search="random")

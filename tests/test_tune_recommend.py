@@ -54,3 +54,19 @@ def test_the_recommendation_is_never_refused_where_the_weights_fit(goal):
             assert len(reasons) == 4
             checked += 1
     assert checked >= 6
+
+
+def test_recommended_spec_fills_only_what_the_user_left_unset():
+    from nanokit.tune import recommended_spec
+
+    spec, reasons = recommended_spec(LaunchSpec(gpu="h200", variant="fp8", context=8192), "throughput")
+    argv = spec.argv()
+    assert spec.concurrency == 512 and spec.kv_cache_dtype == "fp8" and "--max-num-batched-tokens" in argv
+    assert len(reasons) == 4
+    mine = LaunchSpec(gpu="h200", variant="fp8", context=8192, concurrency=32,
+                      extra=("--max-num-batched-tokens", "4096"))
+    spec, reasons = recommended_spec(mine, "throughput", user_set={"concurrency"})
+    argv = spec.argv()
+    assert spec.concurrency == 32 and argv.count("--max-num-batched-tokens") == 1 and "4096" in argv
+    assert not any(r.startswith(("--max-num-seqs", "--max-num-batched-tokens")) for r in reasons)
+    assert spec.kv_cache_dtype == "fp8"

@@ -50,6 +50,8 @@ def tune_command(
     rungs: int = typer.Option(3, help="Run lengths per setting (x3 prompts each); unpromising settings stop early."),
     min_prompts: int = typer.Option(8, help="Prompts in the shortest run (at least two per concurrent request)."),
     seed: int = typer.Option(0, help="Seed of the search and the prompts."),
+    search: str = typer.Option("hyperband", help="hyperband (TPE + early stopping) or grid (every setting and "
+                                                 "concurrency at full length: the baseline to compare with)."),
 ) -> None:
     """Tune server settings and client concurrency for a goal within a time budget; writes a run card."""
     from tqdm import tqdm
@@ -66,7 +68,8 @@ def tune_command(
             workload = WorkloadSpec(input_len=input_len or 128, output_len=output_len or 128, seed=seed)
         config = TuneConfig(base=_base_spec(device, model, gpu, variant, context), workload=workload,
                             goal=Goal(name=goal, ttft_ms=ttft_ms, tpot_ms=tpot_ms), budget_s=budget, rungs=rungs,
-                            min_prompts=min_prompts, max_trials=trials, study_path=study, out_dir=out, seed=seed)
+                            min_prompts=min_prompts, max_trials=trials, study_path=study, out_dir=out, seed=seed,
+                            search=search)
         bar = tqdm(total=round(budget), unit="s", desc=f"tune {goal}", bar_format="{desc}: {n_fmt}/{total_fmt} s "
                    "|{bar}| {postfix}", dynamic_ncols=True)
         best: list[float] = []

@@ -12,7 +12,7 @@
 from nanokit.tune.card import load_run_card, render_markdown, write_run_card
 from nanokit.tune.goal import Goal
 from nanokit.tune.plot import TuneFigure
-from nanokit.tune.recommend import recommend
+from nanokit.tune.recommend import recommend, recommended_spec
 from nanokit.tune.search import TuneConfig, TuneResult, choose, command_for, tune
 from nanokit.tune.servers import SettingFailed, VLLMEvaluator
 from nanokit.tune.space import SearchSpace, ServerSetting, search_space
@@ -30,6 +30,7 @@ __all__ = [
     "command_for",
     "load_run_card",
     "recommend",
+    "recommended_spec",
     "render_markdown",
     "search_space",
     "tune",

@@ -33,7 +33,7 @@ from nanokit.planner import plan_launch
 from nanokit.tune.goal import Goal
 from nanokit.tune.space import ServerSetting
 
-__all__ = ["MEASURED", "recommend"]
+__all__ = ["MEASURED", "recommend", "recommended_spec"]
 
 # (concurrency, output tok/s, median TPOT ms, median TTFT ms) on one H200, BF16, 32k context (see above).
 MEASURED = ((64, 9845.0, 5.8, 690.0), (512, 13422.0, 34.0, 4000.0))
@@ -102,3 +102,31 @@ def recommend(gpu: str | GPU, variant: str, goal: str | Goal, context: int) -> t
     setting = ServerSetting(max_num_seqs=concurrency, max_num_batched_tokens=tokens, capture_size=capture,
                             kv_cache_dtype=kv)
     return setting, reasons
+
+
+def recommended_spec(spec: LaunchSpec, goal: str | Goal, *, user_set: frozenset[str] | set[str] = frozenset()
+                     ) -> tuple[LaunchSpec, list[str]]:
+    """`spec` with the recommendation filled into what the user left unset, and the reasons for what was filled.
+
+    `user_set` names the LaunchSpec fields the user gave ("concurrency", "kv_cache_dtype"); those stay as they
+    are, and so do flags the user already put in `extra` (--max-num-batched-tokens, --max-cudagraph-capture-size).
+    """
+    setting, reasons = recommend(spec.gpu_info, spec.variant, goal, spec.context)
+    changes = {}
+    if "concurrency" in user_set:
+        reasons = [r for r in reasons if not r.startswith("--max-num-seqs")]
+    else:
+        changes["max_num_seqs"] = setting.max_num_seqs
+    if "kv_cache_dtype" in user_set:
+        reasons = [r for r in reasons if not r.startswith("--kv-cache-dtype")]
+    else:
+        changes["kv_cache_dtype"] = setting.kv_cache_dtype
+    for flag, value in (("--max-num-batched-tokens", setting.max_num_batched_tokens),
+                        ("--max-cudagraph-capture-size", setting.capture_size)):
+        if any(word.split("=")[0] == flag for word in spec.extra):
+            reasons = [r for r in reasons if not r.startswith(flag)]
+        else:
+            changes[{"--max-num-batched-tokens": "max_num_batched_tokens",
+                     "--max-cudagraph-capture-size": "capture_size"}[flag]] = value
+    filled = ServerSetting(max_num_seqs=changes.pop("max_num_seqs", spec.concurrency), **changes)
+    return filled.apply(spec), reasons

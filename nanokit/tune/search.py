@@ -55,6 +55,8 @@ class TuneConfig:
     rungs: int = 3
     min_prompts: int = 8
     max_trials: int | None = None  # server settings started, at most
+    search: str = "hyperband"  # or "grid": every setting and concurrency once at the longest run (the baseline)
+    choices: SearchSpace | None = None  # None: search_space(device, goal, variant)
     study_path: str | Path | None = None
     out_dir: str | Path | None = None
     seed: int = 0
@@ -66,16 +68,18 @@ class TuneConfig:
             raise ConfigError("rungs and min_prompts must be at least 1.")
         if self.max_trials is not None and self.max_trials < 1:
             raise ConfigError("--trials must be at least 1 (or left out to use the whole budget).")
+        if self.search not in ("hyperband", "grid"):
+            raise ConfigError(f"The search is hyperband or grid, not {self.search!r}; pass --search hyperband.")
 
     @property
     def space(self) -> SearchSpace:
-        return search_space(self.base.device, self.goal.name, variant=self.base.variant)
+        return self.choices or search_space(self.base.device, self.goal.name, variant=self.base.variant)
 
     def study_key(self) -> dict[str, Any]:
         """What a stored study must match to be resumed: same model, device, goal, workload and space."""
         workload = {k: v for k, v in asdict(self.workload).items() if k != "num_prompts"}
         return {"model": self.base.model_id, "device": self.base.device, "gpu": self.base.gpu_info.name,
-                "goal": asdict(self.goal), "workload": workload, "space": self.space.to_dict(), "rungs": self.rungs,
+                "goal": asdict(self.goal), "workload": workload, "space": self.space.to_dict(), "rungs": self.rungs, "search": self.search,
                 "min_prompts": self.min_prompts}
 
 
@@ -107,10 +111,13 @@ def open_study(config: TuneConfig, study_path: str | Path) -> optuna.Study:
         raise ConfigError(f"The study file {study_path} holds a tune of another model, workload or goal; "
                           "pass a new --study file to start afresh.")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    grid = {**{k: list(v) for k, v in config.space.server.items()}, "concurrency": list(config.space.concurrency)}
     study = optuna.create_study(
         storage=storage, study_name=name, direction="maximize", load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=config.seed),
-        pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=config.rungs, reduction_factor=3),
+        sampler=optuna.samplers.GridSampler(grid, seed=config.seed) if config.search == "grid" else
+        optuna.samplers.TPESampler(seed=config.seed),
+        pruner=optuna.pruners.NopPruner() if config.search == "grid" else
+        optuna.pruners.HyperbandPruner(min_resource=1, max_resource=config.rungs, reduction_factor=3),
     )
     study.set_user_attr("key", key)
     for stale in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
@@ -186,6 +193,8 @@ class _Search:
 
     def step(self) -> bool:
         """Run the next trial; False when the budget (or the space) has no room for it."""
+        if len(self.done) >= self.space.grid_size():
+            return False
         trial = self.study.ask()
         values = {name: trial.suggest_categorical(name, choices) for name, choices in self.space.server.items()}
         concurrency = trial.suggest_categorical("concurrency", self.space.concurrency)
@@ -204,7 +213,7 @@ class _Search:
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
             return False
         restart = self.clock.start_estimate() if new_server else 0.0
-        first_run = rung_prompts(self.config, concurrency, 0)
+        first_run = rung_prompts(self.config, concurrency, self._first_rung)
         if self.settings_started and not self.clock.fits(restart + self.clock.run_estimate(concurrency, first_run)):
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)  # not measured, so nothing for the sampler
             return False
@@ -212,6 +221,10 @@ class _Search:
             self.settings_started += 1
         self._measure(trial, setting, concurrency, values)
         return True
+
+    @property
+    def _first_rung(self) -> int:
+        return self.config.rungs - 1 if self.config.search == "grid" else 0
 
     def _refused(self, setting: ServerSetting) -> str | None:
         if self.config.base.device != "gpu":
@@ -224,7 +237,7 @@ class _Search:
 
     def _measure(self, trial: optuna.Trial, setting: ServerSetting, concurrency: int, values: dict[str, Any]) -> None:
         score = 0.0
-        for rung in range(self.config.rungs):
+        for rung in range(self._first_rung, self.config.rungs):
             prompts = rung_prompts(self.config, concurrency, rung)
             if rung and not self.clock.fits(self.clock.run_estimate(concurrency, prompts)):
                 break
@@ -319,7 +332,8 @@ def _card(config: TuneConfig, study: optuna.Study, clock: _Clock, evaluator: Eva
         "model": config.base.model_id,
         "workload": {k: v for k, v in asdict(config.workload).items() if k != "num_prompts"},
         "goal": {**asdict(config.goal), "description": config.goal.describe()},
-        "search": f"optuna TPE + Hyperband ({config.rungs} rungs, reduction factor 3)",
+        "search": f"optuna TPE + Hyperband ({config.rungs} rungs, reduction factor 3)" if config.search != "grid"
+        else "grid (optuna GridSampler: every setting and concurrency once, at the longest run)",
         "search_space": config.space.to_dict(),
         "budget_s": config.budget_s,
         "elapsed_s": round(clock.elapsed(), 1),
