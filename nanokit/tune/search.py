@@ -13,6 +13,9 @@ resumes with everything measured so far, and its run card includes the earlier p
 The budget counts wall time from the call: a new server is not started, and a longer rung not begun, when the
 time measured so far says it would end past the budget (the first run of the first trial always happens, so
 every tune measures something). Settings the doctor knows vLLM refuses are failed without being started.
+
+`search="grid"` is the baseline in the same harness (what vLLM's benchmarks/auto_tune and `vllm bench sweep
+serve` do): optuna's GridSampler, no pruning, every setting and concurrency once at the longest run.
 """
 
 from __future__ import annotations
