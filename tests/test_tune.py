@@ -322,3 +322,18 @@ def test_the_grid_baseline_measures_every_point_once_at_full_length(tmp_path):
     assert "grid" in result.card["search"]
     with pytest.raises(ConfigError, match="--search"):
         config(tmp_path, search="random")
+
+
+def test_on_a_gpu_settings_vllm_would_refuse_are_failed_without_a_start(tmp_path):
+    clock = Clock()
+    evaluator = FakeEvaluator(clock)
+    base = LaunchSpec(gpu="l40s", variant="fp8", context=32768)  # 1024 sequences exceed its Mamba blocks
+    result = tune(config(tmp_path, base=base, max_trials=4, budget_s=5000.0), evaluator=evaluator, now=clock)
+    refused = {t: why for t, why in result.card["failures"].items() if "Mamba cache blocks" in why}
+    measured = {p["trial"] for p in result.points}
+    assert refused and not set(refused) & measured
+    from nanokit.doctor import diagnose
+
+    assert evaluator.measured and not any(f.rule == "mamba_blocks_short" for s, *_ in evaluator.measured
+                                          for f in diagnose(s.apply(base)))
+    assert "vllm serve" in result.chosen["command"] and "--max-num-seqs" in result.chosen["command"]
