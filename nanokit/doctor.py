@@ -4,6 +4,17 @@ Each rule is a small function `rule(spec, plan) -> Finding | None`, listed in RU
 Severity: "error" (it will not start or not work), "warning" (it works but probably not as meant), "note"
 (nanokit changed something for you). `check` raises ConfigError with the first error's sentence.
 `launch_problem` answers a narrower question: can this machine serve the spec itself, on its own GPUs?
+
+Facts the engine rules rest on (vLLM 0.32's source, vllm/config/vllm.py and vllm/config/compilation.py):
+
+- CUDA graphs: unless `--max-cudagraph-capture-size` is given, vLLM captures batches up to
+  min(2 x max_num_seqs, 512), or 1024 on data-centre Blackwell (compute capability 10.x), and never past
+  `--max-num-batched-tokens`; a larger batch runs without graphs. Measured on an H200 (vLLM 0.26.0, random
+  1024 in / 1024 out): `--max-num-seqs 1024` gave 13,422 output tok/s at concurrency 512 and 8,442 at 1024.
+- Mamba blocks: with full CUDA graphs each decoding sequence holds one block of the KV-cache pool, and vLLM
+  refuses to start with "max_num_seqs (N) exceeds available Mamba cache blocks (B)" (vllm#34094, vllm#49064).
+- FP8 and NVFP4 checkpoints are served with an FP8 KV cache by the vLLM recipe, the model's documentation and
+  NVIDIA's cookbook.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from nanokit.errors import ConfigError
 from nanokit.launch import LONG_CONTEXT, NANO_V3_PLUGIN_URL, SGLANG_MULTI_TP_SINCE, LaunchSpec, is_loopback
 from nanokit.planner import MemoryPlan, most_concurrency, plan_launch
 
-__all__ = ["RULES", "Finding", "check", "diagnose", "launch_problem", "smallest_fitting"]
+__all__ = ["RULES", "Finding", "check", "diagnose", "graph_capture_size", "launch_problem", "smallest_fitting"]
 
 MAX_CONTEXT = 1048576
 
@@ -97,8 +108,8 @@ def long_context(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
 
 
 def concurrency_fits(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
-    if not plan.fits and plan.num_blocks == 0:
-        return None  # weights_fit already says why
+    if not plan.fits and plan.num_blocks == 0 or _mamba_blocks_short(spec, plan):
+        return None  # weights_fit or mamba_blocks_hold_concurrency already says why
     most = floor(plan.max_concurrency)
     if spec.concurrency <= most:
         return None
@@ -111,6 +122,62 @@ def concurrency_fits(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
                    f"{spec.concurrency} sequences of {spec.context:,} tokens need more KV cache and Mamba state than "
                    f"the {plan.kv_cache_memory_bytes / GIB:.1f} GiB left after the weights; at most {most} fit, so "
                    f"pass --concurrency {most} (or shorten --context).")
+
+
+def _flag(spec: LaunchSpec, name: str) -> int | None:
+    """The whole-number value of an engine flag passed through `extra` (`--name N` or `--name=N`)."""
+    words = list(spec.extra)
+    for i, word in enumerate(words):
+        value = words[i + 1] if word == name and i + 1 < len(words) else word.partition("=")[2]
+        if (word == name or word.startswith(name + "=")) and value.isdigit():
+            return int(value)
+    return None
+
+
+def graph_capture_size(spec: LaunchSpec) -> int:
+    """The largest batch vLLM captures a CUDA graph for, for this spec (see the module docstring)."""
+    given = _flag(spec, "--max-cudagraph-capture-size")
+    ceiling = 1024 if spec.gpu_info.compute_capability[0] == 10 else 512
+    size = given if given is not None else min(2 * (spec.concurrency or 1), ceiling)
+    tokens = _flag(spec, "--max-num-batched-tokens")
+    return size if tokens is None else min(size, tokens)
+
+
+def batches_past_cuda_graphs(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if spec.engine != "vllm" or spec.device == "cpu" or spec.concurrency is None or "--enforce-eager" in spec.extra:
+        return None
+    capture = graph_capture_size(spec)
+    if spec.concurrency <= capture:
+        return None
+    return Finding("warning", "batches_past_cuda_graphs",
+                   f"--concurrency {spec.concurrency} is above vLLM's largest CUDA-graph batch ({capture}), so larger "
+                   f"batches run without graphs (on an H200, 1,024 sequences gave 8,442 output tok/s where 512 gave "
+                   f"13,422); pass --concurrency {capture}, or add --max-cudagraph-capture-size {spec.concurrency} "
+                   "to the vLLM command.")
+
+
+def _mamba_blocks_short(spec: LaunchSpec, plan: MemoryPlan) -> bool:
+    return (spec.engine == "vllm" and spec.device != "cpu" and spec.concurrency is not None
+            and plan.num_blocks > 0 and spec.concurrency > plan.num_blocks)
+
+
+def mamba_blocks_hold_concurrency(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if not _mamba_blocks_short(spec, plan):
+        return None
+    fits = max(1, floor(plan.max_concurrency))
+    return Finding("error", "mamba_blocks_short",
+                   f"vLLM refuses to start with \"max_num_seqs ({spec.concurrency}) exceeds available Mamba cache "
+                   f"blocks ({plan.num_blocks:,})\" because every running sequence holds one block; pass "
+                   f"--concurrency {fits} (what fits at --context {spec.context}) or raise --gpu-memory-utilization.")
+
+
+def fp16_kv_with_quantized_weights(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if spec.variant in ("fp8", "nvfp4") and spec.kv_cache_dtype == "auto":
+        return Finding("note", "fp16_kv_with_quantized_weights",
+                       f"The {spec.variant_info.label} checkpoint is served with an FP8 KV cache by the vLLM recipe, "
+                       f"the model's documentation and NVIDIA's cookbook, where this spec keeps 16 bits (half the "
+                       f"tokens per GiB); pass --kv-cache-dtype fp8 to serve it as they do.")
+    return None
 
 
 def fp8_kv_with_bf16_weights(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
@@ -157,8 +224,11 @@ RULES: tuple[Rule, ...] = (
     fp8_needs_ada_or_newer,
     weights_fit,
     long_context,
+    mamba_blocks_hold_concurrency,
     concurrency_fits,
+    batches_past_cuda_graphs,
     fp8_kv_with_bf16_weights,
+    fp16_kv_with_quantized_weights,
     exposed_without_key,
     sglang_tp_one_only,
     reasoning_plugin_file,

@@ -18,7 +18,8 @@ def test_a_sensible_default_is_clean():
 
 def test_every_finding_is_one_sentence():
     bad = [LaunchSpec(gpu="h100", variant="nvfp4"), LaunchSpec(gpu="l40s"), LaunchSpec(host="0.0.0.0"),
-           LaunchSpec(context=600000, concurrency=4)]  # fmt: skip
+           LaunchSpec(context=600000, concurrency=4), LaunchSpec(context=4096, concurrency=1024),
+           LaunchSpec(gpu="l40s", variant="fp8", context=8192, concurrency=4096)]  # fmt: skip
     for spec in bad:
         for finding in diagnose(spec):
             assert finding.message.endswith(".") and finding.message.count(". ") == 0, finding.message
@@ -93,7 +94,8 @@ def test_every_rule_is_exercised_here():
     names = {rule.__name__ for rule in RULES}
     assert names == {"nvfp4_needs_blackwell", "fp8_needs_ada_or_newer", "weights_fit", "long_context",
                      "concurrency_fits", "fp8_kv_with_bf16_weights", "exposed_without_key", "sglang_tp_one_only",
-                     "reasoning_plugin_file"}
+                     "reasoning_plugin_file", "mamba_blocks_hold_concurrency", "batches_past_cuda_graphs",
+                     "fp16_kv_with_quantized_weights"}
 
 
 def test_trtllm_key_is_not_enforced_warning():
@@ -120,3 +122,46 @@ def test_launch_problem_on_this_machine_names_the_fix():
     problem = launch_problem(LaunchSpec(), [l40s])
     assert problem.startswith("On this machine's NVIDIA L40S: BF16 weights need") and "--variant fp8" in problem
     assert "Blackwell" in launch_problem(LaunchSpec(variant="nvfp4"), [h200])
+
+
+def test_max_num_seqs_past_the_graph_capture_size_is_a_warning_with_the_fix():
+    finding = rules(LaunchSpec(gpu="h200", context=4096, concurrency=1024))["batches_past_cuda_graphs"]
+    assert finding.severity == "warning"
+    assert "--concurrency 512" in finding.message and "--max-cudagraph-capture-size 1024" in finding.message
+    assert "batches_past_cuda_graphs" not in rules(LaunchSpec(gpu="h200", context=4096, concurrency=512))
+    raised = LaunchSpec(gpu="h200", context=4096, concurrency=1024, extra=("--max-cudagraph-capture-size", "1024"))
+    assert "batches_past_cuda_graphs" not in rules(raised)
+    # data-centre Blackwell captures up to 1024 by default; fewer batched tokens cap the graphs below max-num-seqs
+    assert "batches_past_cuda_graphs" not in rules(LaunchSpec(gpu="b200", context=4096, concurrency=1024))
+    capped = LaunchSpec(gpu="h200", context=4096, concurrency=256, extra=("--max-num-batched-tokens=128",))
+    assert "--concurrency 128" in rules(capped)["batches_past_cuda_graphs"].message
+    assert "batches_past_cuda_graphs" not in rules(capped.with_(extra=(*capped.extra, "--enforce-eager")))
+
+
+def test_graph_capture_size_follows_vllms_default():
+    from nanokit.doctor import graph_capture_size
+
+    assert graph_capture_size(LaunchSpec(concurrency=64)) == 128
+    assert graph_capture_size(LaunchSpec(concurrency=300)) == 512
+    assert graph_capture_size(LaunchSpec(gpu="b200", concurrency=2000)) == 1024
+    assert graph_capture_size(LaunchSpec(concurrency=64, extra=("--max-cudagraph-capture-size", "32"))) == 32
+
+
+def test_more_sequences_than_mamba_blocks_is_vllms_start_up_error():
+    spec = LaunchSpec(gpu="l40s", variant="fp8", kv_cache_dtype="fp8", context=8192, concurrency=4096)
+    found = rules(spec)
+    finding = found["mamba_blocks_short"]
+    assert finding.severity == "error" and "exceeds available Mamba cache blocks" in finding.message
+    assert "concurrency_exceeds_memory" not in found  # one error for one cause
+    fits = int(finding.message.split("--concurrency ")[1].split(" ")[0])
+    assert fits > 1 and not [f for f in diagnose(spec.with_(concurrency=fits)) if f.severity == "error"]
+    with pytest.raises(ConfigError, match="Mamba cache blocks"):
+        check(spec)
+
+
+def test_quantized_weights_with_a_16_bit_kv_cache_get_a_note():
+    for variant, gpu in (("fp8", "h200"), ("nvfp4", "b200")):
+        finding = rules(LaunchSpec(gpu=gpu, variant=variant))["fp16_kv_with_quantized_weights"]
+        assert finding.severity == "note" and "--kv-cache-dtype fp8" in finding.message
+        assert "fp16_kv_with_quantized_weights" not in rules(LaunchSpec(gpu=gpu, variant=variant, kv_cache_dtype="fp8"))
+    assert "fp16_kv_with_quantized_weights" not in rules(LaunchSpec(variant="bf16"))

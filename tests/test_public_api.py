@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGES = ["nanokit", "nanokit.tiny", "nanokit.bench", "nanokit.agents"]
+PACKAGES = ["nanokit", "nanokit.tiny", "nanokit.bench", "nanokit.agents", "nanokit.tune"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -1,0 +1,77 @@
+"""What "best" means for a tune: one number per measured point, higher is better, comparable across points.
+
+- throughput: output tokens per second.
+- latency: minus the median end-to-end latency (ms) of a request.
+- balanced: the geometric mean of the server's output tok/s and one user's decode speed (1000 / median TPOT),
+  so doubling either counts the same: the knee of the throughput-latency curve, not either end.
+- slo: output tok/s among points whose p90 TTFT and p90 TPOT are within the bounds; a point outside them scores
+  minus its relative overshoot, so every point within beats every point outside, and the search is pulled
+  towards the bounds when none is within yet.
+
+A point with failed requests scores as if nothing came back: a setting that drops requests is not a candidate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from nanokit.errors import ConfigError
+from nanokit.tune.space import GOALS
+
+__all__ = ["Goal"]
+
+FAILED = -1e9  # below any real score, and finite, because optuna stores intermediate values as JSON numbers
+
+
+@dataclass(frozen=True, kw_only=True)
+class Goal:
+    """The tuning goal; `ttft_ms` / `tpot_ms` bound the p90 latencies of the slo goal."""
+
+    name: str = "throughput"
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in GOALS:
+            raise ConfigError(f"Unknown goal {self.name!r}; pass --goal latency, balanced, throughput or slo.")
+        if self.name == "slo" and self.ttft_ms is None and self.tpot_ms is None:
+            raise ConfigError("The slo goal needs a bound; pass --ttft-ms, --tpot-ms or both.")
+        if self.name != "slo" and (self.ttft_ms is not None or self.tpot_ms is not None):
+            raise ConfigError("--ttft-ms and --tpot-ms bound the slo goal only; pass --goal slo with them.")
+        for bound in (self.ttft_ms, self.tpot_ms):
+            if bound is not None and bound <= 0:
+                raise ConfigError("Latency bounds must be positive milliseconds, for example --tpot-ms 50.")
+
+    def overshoot(self, metrics: Mapping[str, float]) -> float:
+        """How far past the SLO bounds a point is: the largest measured/bound - 1, or 0 when within them."""
+        worst = 0.0
+        for bound, key in ((self.ttft_ms, "p90_ttft_ms"), (self.tpot_ms, "p90_tpot_ms")):
+            if bound is not None:
+                worst = max(worst, metrics[key] / bound - 1.0)
+        return worst
+
+    def meets(self, metrics: Mapping[str, float]) -> bool:
+        return self.name != "slo" or self.overshoot(metrics) == 0.0
+
+    def score(self, metrics: Mapping[str, float]) -> float:
+        """The point's value for this goal (higher is better); FAILED when any request failed or none came back."""
+        if metrics.get("failed", 0) or not metrics.get("completed", 0) or not metrics.get("output_throughput"):
+            return FAILED
+        if self.name == "throughput":
+            return float(metrics["output_throughput"])
+        if self.name == "latency":
+            return -float(metrics["median_e2el_ms"])
+        if self.name == "balanced":
+            per_user = 1000.0 / max(float(metrics["median_tpot_ms"]), 1e-6)
+            return math.sqrt(float(metrics["output_throughput"]) * per_user)
+        over = self.overshoot(metrics)
+        return float(metrics["output_throughput"]) if over == 0.0 else -over
+
+    def describe(self) -> str:
+        if self.name != "slo":
+            return self.name
+        bounds = [f"p90 {name} <= {value:g} ms" for name, value in (("TTFT", self.ttft_ms), ("TPOT", self.tpot_ms))
+                  if value is not None]
+        return "slo (" + ", ".join(bounds) + ")"

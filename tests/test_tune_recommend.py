@@ -1,0 +1,72 @@
+"""recommend(): the planner's settings per goal, capped by memory, with the KV dtype the anchors serve."""
+
+import pytest
+
+from nanokit.catalog import GPUS, VARIANTS
+from nanokit.doctor import diagnose
+from nanokit.launch import LaunchSpec
+from nanokit.tune import Goal, recommend
+
+
+def errors(spec):
+    return [f for f in diagnose(spec) if f.severity == "error"]
+
+
+def test_h200_bf16_follows_the_measured_points():
+    by_goal = {goal: recommend("h200", "bf16", goal, 8192)[0] for goal in ("latency", "balanced", "throughput")}
+    assert [by_goal[g].max_num_seqs for g in ("latency", "balanced", "throughput")] == [64, 256, 512]
+    assert by_goal["throughput"].max_num_batched_tokens > by_goal["latency"].max_num_batched_tokens
+    assert all(s.kv_cache_dtype == "auto" for s in by_goal.values())
+
+
+def test_quantized_checkpoints_get_an_fp8_kv_cache_with_the_reason():
+    for variant, gpu in (("fp8", "h200"), ("nvfp4", "b200")):
+        setting, reasons = recommend(gpu, variant, "throughput", 32768)
+        assert setting.kv_cache_dtype == "fp8" and any("cookbook" in r for r in reasons)
+        assert "fp16_kv_with_quantized_weights" not in {f.rule for f in diagnose(setting.apply(
+            LaunchSpec(gpu=gpu, variant=variant, context=32768)))}
+
+
+def test_slo_takes_the_largest_measured_concurrency_within_the_bounds():
+    assert recommend("h200", "bf16", Goal(name="slo", tpot_ms=40, ttft_ms=5000), 8192)[0].max_num_seqs == 512
+    assert recommend("h200", "bf16", Goal(name="slo", tpot_ms=10), 32768)[0].max_num_seqs == 64
+    setting, reasons = recommend("h200", "bf16", Goal(name="slo", tpot_ms=2), 32768)
+    assert setting.max_num_seqs < 64 and any("nanokit tune --goal slo" in r for r in reasons)
+
+
+def test_a_small_gpu_is_capped_by_what_fits_and_says_so():
+    setting, reasons = recommend("h200", "bf16", "throughput", 32768)  # 279 full-length sequences fit
+    assert 64 < setting.max_num_seqs < 512 and any("Capped at" in r and "--context" in r for r in reasons)
+
+
+@pytest.mark.parametrize("goal", ["latency", "balanced", "throughput"])
+def test_the_recommendation_is_never_refused_where_the_weights_fit(goal):
+    checked = 0
+    for gpu in GPUS:
+        for variant in VARIANTS:
+            base = LaunchSpec(gpu=gpu, variant=variant, context=32768, concurrency=1)
+            if errors(base):
+                continue  # the GPU cannot serve this checkpoint at all
+            setting, reasons = recommend(gpu, variant, goal, 32768)
+            spec = setting.apply(base)
+            assert not errors(spec), (gpu, variant, errors(spec))
+            assert "batches_past_cuda_graphs" not in {f.rule for f in diagnose(spec)}
+            assert len(reasons) == 4
+            checked += 1
+    assert checked >= 6
+
+
+def test_recommended_spec_fills_only_what_the_user_left_unset():
+    from nanokit.tune import recommended_spec
+
+    spec, reasons = recommended_spec(LaunchSpec(gpu="h200", variant="fp8", context=8192), "throughput")
+    argv = spec.argv()
+    assert spec.concurrency == 512 and spec.kv_cache_dtype == "fp8" and "--max-num-batched-tokens" in argv
+    assert len(reasons) == 4
+    mine = LaunchSpec(gpu="h200", variant="fp8", context=8192, concurrency=32,
+                      extra=("--max-num-batched-tokens", "4096"))
+    spec, reasons = recommended_spec(mine, "throughput", user_set={"concurrency"})
+    argv = spec.argv()
+    assert spec.concurrency == 32 and argv.count("--max-num-batched-tokens") == 1 and "4096" in argv
+    assert not any(r.startswith(("--max-num-seqs", "--max-num-batched-tokens")) for r in reasons)
+    assert spec.kv_cache_dtype == "fp8"
