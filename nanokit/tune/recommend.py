@@ -24,12 +24,10 @@ choice saying why. What it rests on:
 
 from __future__ import annotations
 
-from math import floor
-
 from nanokit.catalog import GIB, GPU, get_gpu
 from nanokit.doctor import graph_capture_size
 from nanokit.launch import LaunchSpec
-from nanokit.planner import plan_launch
+from nanokit.planner import most_concurrency, plan_launch
 from nanokit.tune.goal import Goal
 from nanokit.tune.space import ServerSetting
 
@@ -77,8 +75,12 @@ def recommend(gpu: str | GPU, variant: str, goal: str | Goal, context: int) -> t
                            "an H200 (not measured itself).",
                "throughput": "512 sequences gave the best throughput measured on an H200 (13,422 output tok/s); "
                              "1,024 gave less because batches past 512 ran without CUDA graphs."}[goal.name]
-    plan = plan_launch(LaunchSpec(gpu=info, variant=variant, context=context, concurrency=1, kv_cache_dtype=kv))
-    fits = max(1, min(floor(plan.max_concurrency), plan.num_blocks))
+    # The capacity depends on --max-num-seqs itself (activation and CUDA-graph memory grow with it), so the
+    # cap is the planner's fixed point at the batched-token setting this goal will run with.
+    probe = LaunchSpec(gpu=info, variant=variant, context=context, concurrency=1, kv_cache_dtype=kv,
+                       extra=("--max-num-batched-tokens", str(_batched_tokens(info, goal.name))))
+    plan = plan_launch(probe)
+    fits = max(1, min(most_concurrency(probe), plan.num_blocks))
     concurrency = min(target, fits)
     if concurrency < target:
         why += (f" Capped at {concurrency}: that many {context:,}-token sequences fit in the "
