@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from nanokit import Endpoint
 from widgets.throughput import ThroughputDashboard
 
 
-class Unreachable:
-    base_url = "http://127.0.0.1:9/v1"
-    model_name = "tiny"
-    api_key = None
+def Unreachable() -> Endpoint:
+    return Endpoint("http://127.0.0.1:9/v1", model_name="tiny")
 
 
 def test_controls_describe_the_run():

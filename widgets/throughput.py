@@ -33,7 +33,7 @@ def rows_html(rows: list[dict]) -> str:
 class ThroughputDashboard(W.VBox):
     """Controls, a live six-panel figure, a Pareto chart for sweeps and a table of every run so far.
 
-    `endpoint` is anything with `base_url`, `model_name` and `api_key` (a VLLMServer, an attached Endpoint).
+    `endpoint` is an `Endpoint` or anything that has one (a VLLMServer).
     `dash.run()` and `dash.sweep([1, 4, 16])` do from code what the buttons do and return the runs.
     """
 
@@ -73,10 +73,8 @@ class ThroughputDashboard(W.VBox):
         """The run the controls describe."""
         workload = WorkloadSpec(kind=self.dataset.value, num_prompts=self.num_prompts.value,
                                 input_len=self.input_len.value, output_len=self.output_len.value)
-        return BenchmarkConfig(base_url=self.endpoint.base_url, model=self.endpoint.model_name,
-                               api_key=getattr(self.endpoint, "api_key", None), workload=workload,
-                               max_concurrency=self.concurrency.value, num_warmups=1,
-                               label=f"c={self.concurrency.value}")
+        return BenchmarkConfig.against(self.endpoint, workload=workload, max_concurrency=self.concurrency.value,
+                                       num_warmups=1, label=f"c={self.concurrency.value}")
 
     @contextmanager
     def _watch(self, config: BenchmarkConfig):
