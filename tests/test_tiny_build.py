@@ -109,3 +109,20 @@ def test_foreign_directory_is_not_overwritten_without_force(tmp_path):
     tiny.build(target, trained=False, force=True, progress=False)
     assert not (target / "notes.txt").exists()
     assert (target / "config.json").exists()
+
+
+def test_a_training_output_folder_builds_with_the_shape_it_records(tmp_path, built):
+    """`nanokit tiny eval --weights DIR`: a folder `nanokit tiny train` wrote is served with the model shape
+    its training.json records, so weights of an earlier architecture stay servable after architecture.py moves on."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    for name in ("model.safetensors", "tokenizer.json", "training.json"):
+        (folder / name).write_bytes(build_module.shipped_file(name).read_bytes())
+    again = tiny.build(tmp_path / "again", weights_dir=folder, progress=False)
+    assert _digest(again) == _digest(built)  # the same files give the same checkpoint, byte for byte
+    recorded = json.loads((folder / "training.json").read_text()).get("model_config")
+    config = json.loads((again / "config.json").read_text())
+    assert recorded and config["hidden_size"] == recorded["hidden_size"]
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(ConfigError, match="tokenizer.json is missing; run `nanokit tiny train`"):
+        tiny.build(tmp_path / "broken", weights_dir=folder, progress=False)
