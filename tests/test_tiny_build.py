@@ -126,3 +126,22 @@ def test_a_training_output_folder_builds_with_the_shape_it_records(tmp_path, bui
     (folder / "tokenizer.json").unlink()
     with pytest.raises(ConfigError, match="tokenizer.json is missing; run `nanokit tiny train`"):
         tiny.build(tmp_path / "broken", weights_dir=folder, progress=False)
+
+
+def test_weights_are_served_with_the_template_kept_beside_them(tmp_path, built):
+    """Weights trained on an earlier template keep it (weights/chat_template.jinja); without one, the package's."""
+    kept = build_module.shipped_file("chat_template.jinja")
+    expected = kept.read_text() if kept else build_module.chat_template()
+    assert (built / "chat_template.jinja").read_text() == expected
+    assert json.loads((built / "tokenizer_config.json").read_text())["chat_template"] == expected
+    folder = tmp_path / "run"
+    folder.mkdir()
+    for name in ("model.safetensors", "tokenizer.json", "training.json"):
+        (folder / name).write_bytes(build_module.shipped_file(name).read_bytes())
+    plain = tiny.build(tmp_path / "plain", weights_dir=folder, progress=False)
+    assert (plain / "chat_template.jinja").read_text() == build_module.chat_template()
+    before = build_module.fingerprint(weights_dir=folder)
+    (folder / "chat_template.jinja").write_text("{{ messages }}")
+    other = tiny.build(tmp_path / "other", weights_dir=folder, progress=False)
+    assert (other / "chat_template.jinja").read_text() == "{{ messages }}"
+    assert build_module.fingerprint(weights_dir=folder) != before  # another template, another cache folder

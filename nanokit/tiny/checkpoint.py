@@ -49,6 +49,13 @@ def tokenizer_json(weights_dir: Path | None = None) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def served_template(weights_dir: Path | None = None, *, trained: bool = True) -> str:
+    """The template the weights are served with: a chat_template.jinja beside them (the one they were
+    trained on, kept when the package's template moved on), else the package's."""
+    kept = shipped_file("chat_template.jinja", weights_dir) if trained else None
+    return kept.read_text(encoding="utf-8") if kept is not None else chat_template()
+
+
 def weights_config(weights_dir: Path | None = None) -> dict:
     """The model shape the weights were trained with: training.json's `model_config` (a retrain that
     changes architecture.py keeps the weights it replaced servable), else architecture.py's."""
@@ -75,7 +82,7 @@ def fingerprint(*, trained: bool = True, weights_dir: Path | None = None) -> str
     inputs = {
         "format": BUILD_FORMAT,
         "config": weights_config(weights_dir) if trained else model_config(),
-        "template": _sha256(chat_template().encode()),
+        "template": _sha256(served_template(weights_dir, trained=trained).encode()),
         "tokenizer": _sha256(tokenizer_json(weights_dir).encode()),
         "weights": _sha256(weights.read_bytes()) if weights else f"random-init-seed-{INIT_SEED}",
     }
@@ -113,7 +120,8 @@ def _write_checkpoint(directory: Path, *, trained: bool, fp: str, weights_dir: P
     (directory / "config.json").write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
     generation = {"bos_token_id": 1, "eos_token_id": [2, 11], "pad_token_id": 3}
     (directory / "generation_config.json").write_text(json.dumps(generation, indent=2), encoding="utf-8")
-    write_tokenizer_files(directory, tokenizer_json(weights_dir), chat_template(), model_max_length=MAX_MODEL_LEN)
+    template = served_template(weights_dir, trained=weights is not None)
+    write_tokenizer_files(directory, tokenizer_json(weights_dir), template, model_max_length=MAX_MODEL_LEN)
 
 
 def build(out_dir: str | Path | None = None, *, trained: bool = True, force: bool = False,
