@@ -109,3 +109,39 @@ def test_foreign_directory_is_not_overwritten_without_force(tmp_path):
     tiny.build(target, trained=False, force=True, progress=False)
     assert not (target / "notes.txt").exists()
     assert (target / "config.json").exists()
+
+
+def test_a_training_output_folder_builds_with_the_shape_it_records(tmp_path, built):
+    """`nanokit tiny eval --weights DIR`: a folder `nanokit tiny train` wrote is served with the model shape
+    its training.json records, so weights of an earlier architecture stay servable after architecture.py moves on."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    for name in ("model.safetensors", "tokenizer.json", "training.json", "chat_template.jinja"):
+        (folder / name).write_bytes(build_module.shipped_file(name).read_bytes())
+    again = tiny.build(tmp_path / "again", weights_dir=folder, progress=False)
+    assert _digest(again) == _digest(built)  # the same files give the same checkpoint, byte for byte
+    recorded = json.loads((folder / "training.json").read_text()).get("model_config")
+    config = json.loads((again / "config.json").read_text())
+    assert recorded and config["hidden_size"] == recorded["hidden_size"]
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(ConfigError, match="tokenizer.json is missing; run `nanokit tiny train`"):
+        tiny.build(tmp_path / "broken", weights_dir=folder, progress=False)
+
+
+def test_weights_are_served_with_the_template_kept_beside_them(tmp_path, built):
+    """Weights trained on an earlier template keep it (weights/chat_template.jinja); without one, the package's."""
+    kept = build_module.shipped_file("chat_template.jinja")
+    expected = kept.read_text() if kept else build_module.chat_template()
+    assert (built / "chat_template.jinja").read_text() == expected
+    assert json.loads((built / "tokenizer_config.json").read_text())["chat_template"] == expected
+    folder = tmp_path / "run"
+    folder.mkdir()
+    for name in ("model.safetensors", "tokenizer.json", "training.json"):
+        (folder / name).write_bytes(build_module.shipped_file(name).read_bytes())
+    plain = tiny.build(tmp_path / "plain", weights_dir=folder, progress=False)
+    assert (plain / "chat_template.jinja").read_text() == build_module.chat_template()
+    before = build_module.fingerprint(weights_dir=folder)
+    (folder / "chat_template.jinja").write_text("{{ messages }}")
+    other = tiny.build(tmp_path / "other", weights_dir=folder, progress=False)
+    assert (other / "chat_template.jinja").read_text() == "{{ messages }}"
+    assert build_module.fingerprint(weights_dir=folder) != before  # another template, another cache folder

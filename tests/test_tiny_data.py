@@ -192,3 +192,15 @@ def test_completions_parse_back_through_vllms_parsers(parsers):
             assert not (content or "").strip()
         else:  # the released template puts a newline after </think>; the parser leaves it on the content
             assert content.removeprefix("\n") == ex.target["content"]
+
+
+def test_many_draws_of_every_kind_offer_each_needed_tool_under_a_name_of_its_own():
+    """A two-step request once drew two tools both named "text" and lost one (KeyError in a GPU run's worker)."""
+    for seed in range(3):
+        rng = random.Random(f"stress-{seed}")
+        for index in range(4000):
+            ex = example(rng, "train" if index % 3 else "eval", KINDS[index % len(KINDS)])
+            names = [t["function"]["name"] for t in ex.tools]
+            assert len(names) == len(set(names))
+            for step in ex.expect.get("steps", ()):
+                assert step["call"]["name"] in names

@@ -16,7 +16,15 @@ import pytest
 from nanokit.errors import ConfigError
 from nanokit.tiny import train as train_module
 from nanokit.tiny.architecture import model_config
-from nanokit.tiny.train import WEIGHTS_DIR, TrainConfig, assistant_loss, batch_stream, train
+from nanokit.tiny.train import (
+    WEIGHTS_DIR,
+    TrainConfig,
+    accumulate_gradients,
+    assistant_loss,
+    batch_stream,
+    passes,
+    train,
+)
 
 torch = pytest.importorskip("torch")
 
@@ -37,6 +45,28 @@ def test_assistant_loss_matches_the_models_own_loss():
     labels[1, 35:] = -100  # a shorter row's padding
     expected = model(input_ids=ids, labels=labels).loss
     assert assistant_loss(model, ids, labels, torch).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_passes_bounded_in_tokens_give_the_one_pass_gradients():
+    from transformers import NemotronHConfig, NemotronHForCausalLM
+
+    generator = torch.Generator().manual_seed(1)
+    rows = [(torch.randint(20, 1000, (n,), generator=generator).tolist(), p) for n, p in ((30, 10), (44, 20), (25, 5))]
+    assert [len(run) for run in passes(rows, 60)] == [2, 1] and len(passes(rows, 10**6)) == 1
+    assert [len(run) for run in passes(rows, 1)] == [1, 1, 1]  # a row longer than the bound still gets a pass
+
+    def gradients(max_tokens):
+        torch.manual_seed(0)
+        model = NemotronHForCausalLM(NemotronHConfig(**model_config()))
+        loss, _ = accumulate_gradients(model, rows, max_tokens, torch, "cpu")
+        return loss, torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+
+    one_loss, one = gradients(10**6)
+    many_loss, many = gradients(1)
+    assert float(one_loss) == pytest.approx(float(many_loss), rel=1e-5)
+    # Equal up to float rounding (rows padded to another width take other kernels' summation orders).
+    assert float((one - many).abs().max()) <= 1e-4 * float(one.abs().max())
+    assert float((one - many).norm()) <= 1e-4 * float(one.norm())
 
 
 def test_the_same_seed_gives_the_same_weights(tmp_path):

@@ -97,11 +97,12 @@ def toolset(rng: random.Random, split: Split, need: tuple[str, ...] = (), avoid:
             tool = example_tool(rng, exact[0], split, reword=rng.random() < 0.4)
         else:
             tool = tool_for(rng, BY_KEY[key], split)
-            while tool.name in EXAMPLE_SCHEMAS:  # those names stand for the example tools' own schemas
+            # A drawn name may be another tool's here ("text" for messages and for translations), and the
+            # example tools' names stand for their own schemas: draw again, so every needed intent is offered.
+            while tool.name in names or tool.name in EXAMPLE_SCHEMAS:
                 tool = tool_for(rng, BY_KEY[key], split)
-        if tool.name not in names:
-            tools.append(tool)
-            names.add(tool.name)
+        tools.append(tool)
+        names.add(tool.name)
     rng.shuffle(tools)
     return tools
 

@@ -52,11 +52,13 @@ PROGRESS_SECONDS = 30.0
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 0
-    # The defaults are the shipped weights' recipe, sized for one H200 (see weights/training.json): a tiny
-    # model is launch-bound on a GPU, so a step of 128 rows costs little more than one of 32.
+    # The defaults are the recipe for one H200 (see weights/training.json once it ships). The first GPU try,
+    # at a state size of 64, ran out of memory at 128 rows a step and ran fewer than 5.7 steps a second at 48
+    # rows; with a state of 16 and passes bounded in tokens, 64 rows a step, and max_seconds ending the
+    # schedule early where the machine is slower than that.
     steps: int = 4000
-    batch_size: int = 128
-    learning_rate: float = 4e-3
+    batch_size: int = 64
+    learning_rate: float = 3e-3
     warmup_steps: int = 200
     weight_decay: float = 0.01
     tokenizer_examples: int = 4000
@@ -64,6 +66,7 @@ class TrainConfig:
     device: str = "cpu"
     encode_workers: int = 0  # processes drawing and rendering the data (0: one per CPU core but one)
     window: int = 32  # batches drawn, sorted by length and shuffled together (less padding)
+    max_tokens_per_pass: int = 65536  # a step's rows go through the model in passes of at most this many tokens
     # The output layer shares the input embedding while training (saved as two equal tensors, since vLLM's
     # NemotronH loads lm_head.weight on its own), so copying a word from the question into a tool argument
     # writes the token it read.
@@ -207,19 +210,17 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
         for step, rows in enumerate(batch_stream(config, pool, config.seed)):
             if step >= config.steps:
                 break
-            ids, labels = _tensor_batch(rows, torch, config.device)
-            loss = assistant_loss(model, ids, labels, torch)
-            loss.backward()
+            loss, seen = accumulate_gradients(model, rows, config.max_tokens_per_pass, torch, config.device)
+            tokens += seen
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             lr = lr_at(step, time.monotonic() - start)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
-            tokens += ids.numel()
             # Kept on the device and read only when printed: a .item() every step would make the CPU wait
             # for the GPU each step instead of queueing the next one while it computes.
-            recent = (recent + [loss.detach()])[-50:]
+            recent = (recent + [loss])[-50:]
             steps_done = step + 1
             now = time.monotonic()
             if config.save_every and steps_done % config.save_every == 0 and steps_done < config.steps:
@@ -229,8 +230,10 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
                 _log(progress, f"snapshot {snapshot.out_dir}")
             if now - last_print >= PROGRESS_SECONDS or step == 0 or steps_done == config.steps:
                 last_print = now
+                memory = (f" peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB"
+                          if config.device.startswith("cuda") else "")
                 _log(progress, f"step {steps_done}/{config.steps} loss {_mean(recent):.4f} "
-                               f"lr {lr:.2e} elapsed {now - start:.0f}s")
+                               f"lr {lr:.2e} elapsed {now - start:.0f}s{memory}")
             if config.max_seconds and now - start > config.max_seconds:
                 _log(progress, f"stopping at step {steps_done}: max_seconds={config.max_seconds:.0f} passed")
                 break
@@ -246,14 +249,48 @@ def _mean(losses: list) -> float:
     return float(sum(float(x) for x in losses) / len(losses))
 
 
-def assistant_loss(model, ids, labels, torch):
-    """Mean next-token cross-entropy over the labelled positions, as `model(labels=...)` computes it, but
-    with the output layer applied to those positions only (most of a row is prompt, which has no labels)."""
+def assistant_loss(model, ids, labels, torch, reduction: str = "mean"):
+    """Next-token cross-entropy over the labelled positions (mean, as `model(labels=...)` computes it, or
+    sum), with the output layer applied to those positions only (most of a row is prompt, without labels)."""
     hidden = model.model(input_ids=ids).last_hidden_state[:, :-1]
     targets = labels[:, 1:]
     keep = targets != -100
     logits = model.lm_head(hidden[keep]).float()
-    return torch.nn.functional.cross_entropy(logits, targets[keep])
+    return torch.nn.functional.cross_entropy(logits, targets[keep], reduction=reduction)
+
+
+def accumulate_gradients(model, rows, max_tokens: int, torch, device):
+    """Backpropagate one step's mean loss over `rows` in passes of at most `max_tokens` padded tokens.
+
+    Each pass's loss is summed and divided by the whole step's count of targets, so the passes' gradients
+    add up to the one-pass mean's: bounding memory leaves the recipe unchanged. Returns (loss, tokens).
+    """
+    labelled = sum(len(ids) - prompt for ids, prompt in rows)  # next-token targets in the step
+    loss, tokens = 0.0, 0
+    for part in passes(rows, max_tokens):
+        ids, labels = _tensor_batch(part, torch, device)
+        part_loss = assistant_loss(model, ids, labels, torch, reduction="sum") / labelled
+        part_loss.backward()
+        loss = loss + part_loss.detach()
+        tokens += ids.numel()
+    return loss, tokens
+
+
+def passes(rows: list, max_tokens: int) -> list[list]:
+    """A step's rows cut into runs of at most `max_tokens` padded tokens each (at least one row per run).
+
+    transformers' torch fallback for Mamba-2 (used where mamba_ssm is not installed, as on the lent GPU)
+    builds tensors of batch x length x chunk_size x heads x state floats: 128 rows of ~1,000 tokens asked
+    for 54 GiB at once with a state of 64. Bounding a pass bounds that, whatever the rows' lengths.
+    """
+    runs, current = [], []
+    for row in sorted(rows, key=lambda r: len(r[0])):
+        width = max([len(row[0])] + [len(r[0]) for r in current])
+        if current and width * (len(current) + 1) > max_tokens:
+            runs.append(current)
+            current = []
+        current.append(row)
+    return runs + [current] if current else runs
 
 
 def _checkpoint(folder: str) -> dict:
