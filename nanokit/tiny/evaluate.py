@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nanokit.tiny.data import KINDS, example
+from nanokit.tiny.handwritten import HandwrittenCase, load_cases
+from nanokit.tiny.handwritten import arguments_match as handwritten_match
 
 # metric -> (threshold, "min" if the rate must reach it, "max" if it must stay under it, what it counts)
 TARGETS: dict[str, tuple[float, str, str]] = {
@@ -38,16 +40,8 @@ KIND_METRIC = {"tool_call": "tool_call", "tool_result": "tool_result", "no_tool"
 HANDWRITTEN_TARGETS = {"tool_call": 0.85, "tool_result": 0.85}  # the other thresholds are shared
 
 
-@dataclass(frozen=True)
-class Case:
-    """One conversation to evaluate, in the hand-written set's shape."""
-
-    id: str
-    kind: str
-    enable_thinking: bool
-    tools: tuple[dict[str, Any], ...]
-    messages: tuple[dict[str, Any], ...]
-    expect: dict[str, Any]
+# Both sets share the hand-written set's case shape (id, kind, enable_thinking, tools, messages, expect).
+Case = HandwrittenCase
 
 
 @dataclass(frozen=True)
@@ -81,20 +75,13 @@ def generated_cases(n: int = 600, seed: int = 1234) -> list[Case]:
     return cases
 
 
-def handwritten_cases() -> list:
-    from nanokit.tiny.handwritten import load_cases
-
+def handwritten_cases() -> list[Case]:
     return list(load_cases())
 
 
 def arguments_match(expected: dict[str, Any], optional_ok: Iterable[str], actual: Any) -> bool:
     """The hand-written set's rule for exactly right arguments, applied to both sets."""
-    try:
-        from nanokit.tiny.handwritten import arguments_match as match
-    except ImportError:  # until the hand-written set is merged: plain equality, optional names may be missing
-        optional = set(optional_ok)
-        return isinstance(actual, dict) and {k: v for k, v in expected.items() if k in actual or k not in optional} == actual
-    return match(expected, optional_ok, actual)
+    return isinstance(actual, dict) and handwritten_match(expected, optional_ok, actual)
 
 
 # --- asking ---------------------------------------------------------------------------------------
