@@ -101,7 +101,7 @@ class ServerScraper:
             response = await http.get(self.metrics_url, headers=self._headers, timeout=self._timeout)
             if response.status_code == 200:
                 gauges = parse_gauges(response.text)
-        except Exception:  # noqa: BLE001, S110 - a missing or dead /metrics only leaves gaps in the plot
-            pass
+        except Exception:  # noqa: BLE001 - a missing or dead /metrics only leaves a gap in the plot
+            gauges = {}  # this sample carries no server gauges; the GPU reading below still counts
         util, memory = self._gpu.read()
         return ServerSample(time=now, gpu_util=util, gpu_memory_used_gib=memory, **gauges)
