@@ -79,6 +79,14 @@ class TrainConfig:
     # Continue from a checkpoint folder (its weights and its tokenizer) instead of starting from scratch:
     # how a later stage of a recipe runs. The folder's training.json is kept in this run's record.
     init_from: str = ""
+    # Speed only (the weights' format and the served model are unchanged): the Mamba-2 scan's chunk length
+    # while training (0: the model's own, 128; the chunked scan is exact at any chunk length, and
+    # transformers' torch fallback builds chunk x chunk tensors per chunk, so shorter chunks move less
+    # memory), and bfloat16 autocast for the linear layers on a GPU (the scan itself stays float32 in that
+    # fallback). torch.compile was tried and left out: with dynamic widths inductor (torch 2.13, CPU) fails on
+    # this model ("cannot determine truth value of Relational"), and a compile per width is minutes.
+    scan_chunk: int = 0
+    autocast_bf16: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +186,7 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
         _log(progress, f"tokenizer learnt from {config.tokenizer_examples} conversations ({time.monotonic() - start:.0f}s)")
 
     model = NemotronHForCausalLM(NemotronHConfig(**model_config()))
+    _set_scan_chunk(model, config.scan_chunk or model.config.chunk_size)
     if init is not None:
         # save_pretrained writes NemotronH's backbone under its checkpoint name, "backbone." (what vLLM loads).
         model.load_state_dict({k.replace("backbone.", "model.", 1): v.float() for k, v in init["weights"].items()})
@@ -188,6 +197,7 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
         model.lm_head.weight = model.model.embeddings.weight
     model.train()
     parameters = sum(p.numel() for p in model.parameters())
+    forward = _forward(model, config, torch)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
                                   betas=(0.9, 0.98))
 
@@ -210,7 +220,7 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
         for step, rows in enumerate(batch_stream(config, pool, config.seed)):
             if step >= config.steps:
                 break
-            loss, seen = accumulate_gradients(model, rows, config.max_tokens_per_pass, torch, config.device)
+            loss, seen = accumulate_gradients(forward, rows, config.max_tokens_per_pass, torch, config.device)
             tokens += seen
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             lr = lr_at(step, time.monotonic() - start)
@@ -249,17 +259,40 @@ def _mean(losses: list) -> float:
     return float(sum(float(x) for x in losses) / len(losses))
 
 
-def assistant_loss(model, ids, labels, torch, reduction: str = "mean"):
-    """Next-token cross-entropy over the labelled positions (mean, as `model(labels=...)` computes it, or
-    sum), with the output layer applied to those positions only (most of a row is prompt, without labels)."""
-    hidden = model.model(input_ids=ids).last_hidden_state[:, :-1]
-    targets = labels[:, 1:]
+def _set_scan_chunk(model, chunk: int) -> None:
+    """Run the Mamba-2 scan in chunks of `chunk` tokens (training speed only; the config saved keeps 128)."""
+    for module in model.modules():
+        if hasattr(module, "chunk_size") and hasattr(module, "ssm_state_size"):
+            module.chunk_size = chunk
+
+
+def _forward(model, config: TrainConfig, torch):
+    """The training forward: `(ids, labels, reduction) -> loss`, under config's autocast."""
+    backbone = model.model
+    device_type = config.device.split(":")[0]
+    use_autocast = config.autocast_bf16 and device_type == "cuda"
+
+    def run(ids, labels, reduction: str = "sum"):
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=use_autocast):
+            hidden = backbone(input_ids=ids).last_hidden_state
+            return _masked_loss(model, hidden, labels, torch, reduction)
+    return run
+
+
+def _masked_loss(model, hidden, labels, torch, reduction: str):
+    hidden, targets = hidden[:, :-1], labels[:, 1:]
     keep = targets != -100
     logits = model.lm_head(hidden[keep]).float()
     return torch.nn.functional.cross_entropy(logits, targets[keep], reduction=reduction)
 
 
-def accumulate_gradients(model, rows, max_tokens: int, torch, device):
+def assistant_loss(model, ids, labels, torch, reduction: str = "mean"):
+    """Next-token cross-entropy over the labelled positions (mean, as `model(labels=...)` computes it, or
+    sum), with the output layer applied to those positions only (most of a row is prompt, without labels)."""
+    return _masked_loss(model, model.model(input_ids=ids).last_hidden_state, labels, torch, reduction)
+
+
+def accumulate_gradients(forward, rows, max_tokens: int, torch, device):
     """Backpropagate one step's mean loss over `rows` in passes of at most `max_tokens` padded tokens.
 
     Each pass's loss is summed and divided by the whole step's count of targets, so the passes' gradients
@@ -269,7 +302,7 @@ def accumulate_gradients(model, rows, max_tokens: int, torch, device):
     loss, tokens = 0.0, 0
     for part in passes(rows, max_tokens):
         ids, labels = _tensor_batch(part, torch, device)
-        part_loss = assistant_loss(model, ids, labels, torch, reduction="sum") / labelled
+        part_loss = forward(ids, labels, "sum") / labelled
         part_loss.backward()
         loss = loss + part_loss.detach()
         tokens += ids.numel()
