@@ -1,25 +1,19 @@
 """A slice of `nanokit tiny eval` against the served embedded model: 60 generated held-out cases.
 
-The protocol rates (reasoning on/off honoured, streaming equal to non-streaming) are asserted on any
-weights. The tool and conversation rates are issue 18's targets for weights trained on its generator:
-while the shipped weights are the earlier ones (their training.json records another model shape), those
-tests are expected failures, marked so, and they turn into real assertions when the new weights ship.
+The shipped weights (2026-12-01; notebooks/results/tiny_2026-12-01/rates.json, n=600) meet issue 18's targets
+for reasoning on/off, tool results and refusals; those are asserted here. They do not yet meet the targets for
+exact tool calls (18%), false refusals (39%), memory (63%) and two-step loops (1%): the slice holds them to
+floors under what they measured, so a broken retrain fails, and the targets themselves are strict expected
+failures, which turn into failures (to be promoted to assertions) once a retrain reaches them.
 """
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from nanokit.tiny.architecture import model_config
-from nanokit.tiny.checkpoint import shipped_file
 from nanokit.tiny.evaluate import TARGETS, evaluate, format_table, generated_cases, meets, score
 
 pytestmark = pytest.mark.integration
-
-_RECORD = shipped_file("training.json")
-NEW_WEIGHTS = _RECORD is not None and json.loads(_RECORD.read_text()).get("model_config") == model_config()
 
 
 @pytest.fixture(scope="module")
@@ -32,27 +26,28 @@ def _assert_meets(rates, metric: str) -> None:
     assert meets(metric, rates[metric]), format_table({"generated slice": rates})
 
 
-# The earlier weights were trained to issue 4's >= 95% on reasoning; on this generator's held-out set they
-# close their reasoning and answer in 97.7% of 600 cases (2026-12-01), so until new weights ship that is the
-# floor they are held to, and issue 18's 99% applies to the retrained ones.
-EARLIER_FLOORS = {"thinking_on": 0.95}
+# Floors for the metrics whose targets the shipped weights miss: (bound, "min" or "max"), under (or over) their
+# n=600 figures by a margin that a 10-case slice at temperature 0 stays inside.
+FLOORS = {"tool_call": (0.1, "min"), "false_refusal": (0.7, "max"), "memory": (0.4, "min")}
+UNMET = ("tool_call", "false_refusal", "memory", "two_step")
 
 
-@pytest.mark.parametrize("metric", ["thinking_on", "thinking_off", "stream_match"])
-def test_protocol_rates_meet_issue_targets(rates, metric):
-    if not NEW_WEIGHTS and metric in EARLIER_FLOORS:
-        passed, counted = rates[metric]
-        assert counted and passed / counted >= EARLIER_FLOORS[metric], format_table({"generated slice": rates})
-        return
+@pytest.mark.parametrize("metric", ["thinking_on", "thinking_off", "stream_match", "tool_result", "refusal"])
+def test_rates_meet_issue_targets(rates, metric):
     _assert_meets(rates, metric)
 
 
-@pytest.mark.parametrize("metric", ["tool_call", "tool_result", "refusal", "false_refusal", "memory", "two_step"])
-def test_tool_and_conversation_rates_meet_issue_targets(rates, metric):
-    if not NEW_WEIGHTS:
-        pytest.xfail("the shipped weights predate issue 18's generator; these targets apply to the retrained ones")
-    # Ten cases of each kind at temperature 0: a fixed slice, not a sampling lottery, but a small one,
-    # so it guards against a broken retrain; `nanokit tiny eval` (n=600 + the hand-written set) is the measure.
+@pytest.mark.parametrize("metric", sorted(FLOORS))
+def test_unmet_rates_hold_their_floors(rates, metric):
+    (passed, counted), (bound, side) = rates[metric], FLOORS[metric]
+    assert counted, f"no case counted towards {metric}"
+    value = passed / counted
+    assert (value >= bound if side == "min" else value <= bound), format_table({"generated slice": rates})
+
+
+@pytest.mark.parametrize("metric", UNMET)
+@pytest.mark.xfail(strict=True, reason="issue 18's target is not reached by the shipped weights (2026-12-01)")
+def test_unmet_rates_reach_issue_targets(rates, metric):
     _assert_meets(rates, metric)
 
 

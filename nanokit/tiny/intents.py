@@ -96,12 +96,46 @@ _DESCRIPTION_FRAMES = ("{d}", "Use this to {l}", "This tool will {l}", "Tool tha
                        "Helper: {l}")
 
 
+_FILLERS = ("Fast.", "Uses live data.", "Internal API.", "Beta.", "Free to use.", "No login needed.",
+            "Results are approximate.", "Rate limited.", "Made by the platform team.", "Deprecated soon.",
+            "Call it once per request.", "Returns JSON.", "Works offline.", "Please be polite.")
+_COMPOSED = ("{V} the {n} for the given {p}.", "{V}s {n} ({p}).", "{n}: {v} it from {p}.", "{V} {n} by {p}",
+             "Tool to {v} {n}. Input: {p}.", "{V} a {n}; needs {p}.", "Given {p}, {v} the {n}.")
+
+
 def description(rng: random.Random, intent: Intent, split: Split) -> str:
-    """One of the intent's descriptions, plain or in a frame ("Use this to ..."), from the split's side."""
+    """One of the intent's descriptions, plain or in a frame ("Use this to ..."), from the split's side.
+
+    While training, half of them are also composed from the intent's own verbs, nouns and parameter names,
+    or roughed up (a word dropped, a filler sentence or a made-up word added, lowercased): a wording seen
+    once cannot be memorised as the intent's, so the model has to match the words a question shares with
+    a description (the first recipe learnt its descriptions by heart and refused tools worded anew).
+    """
     worded = [frame.format(d=base, l=base[:1].lower() + base[1:])
               for base in intent.descriptions for frame in _DESCRIPTION_FRAMES]
     plain = [d for d in intent.descriptions if held_out(d) == (split == "eval")]
-    return rng.choice(plain) if plain and rng.random() < 0.4 else pick(rng, sorted(set(worded)), split)
+    text = rng.choice(plain) if plain and rng.random() < 0.4 else pick(rng, sorted(set(worded)), split)
+    if split != "train" or rng.random() < 0.5:
+        return text
+    if rng.random() < 0.4:
+        verb = rng.choice(intent.verbs).replace("_", " ")
+        param = " and ".join(rng.choice(p.names).replace("_", " ") for p in intent.params if not p.optional)
+        text = rng.choice(_COMPOSED).format(V=verb[:1].upper() + verb[1:], v=verb,
+                                            n=rng.choice(intent.nouns).replace("_", " "), p=param or "nothing")
+    return _roughen(rng, text)
+
+
+def _roughen(rng: random.Random, text: str) -> str:
+    words = text.split()
+    if len(words) > 4 and rng.random() < 0.3:
+        del words[rng.randrange(1, len(words))]
+    if rng.random() < 0.2:
+        words.insert(rng.randrange(len(words) + 1), pseudo_word(rng).lower())
+    text = " ".join(words)
+    if rng.random() < 0.4:
+        filler = rng.choice(_FILLERS)
+        text = f"{filler} {text}" if rng.random() < 0.3 else f"{text} {filler}"
+    return text.lower() if rng.random() < 0.15 else text
 
 
 def _param_schema(rng: random.Random, param: Param, split: Split) -> dict[str, Any]:

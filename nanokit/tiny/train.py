@@ -52,11 +52,11 @@ PROGRESS_SECONDS = 30.0
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 0
-    # The defaults are the recipe for one H200 (see weights/training.json once it ships). The first GPU try,
-    # at a state size of 64, ran out of memory at 128 rows a step and ran fewer than 5.7 steps a second at 48
-    # rows; with a state of 16 and passes bounded in tokens, 64 rows a step, and max_seconds ending the
-    # schedule early where the machine is slower than that.
-    steps: int = 4000
+    # The defaults are stage 1 of the shipped weights' recipe on one H200 (weights/training.json; stage 2
+    # continues from it: init_from=STAGE1 steps=3000 warmup_steps=100 learning_rate=0.0015 max_seconds=300).
+    # With the scan in chunks of 32 an H200 runs 9 steps a second at 64 rows (22.5 GiB), so 10,000 steps are
+    # about 18 minutes; the shipped stage 1 ran with max_seconds=1050, which ended it (cosine and all) at 9,321.
+    steps: int = 10000
     batch_size: int = 64
     learning_rate: float = 3e-3
     warmup_steps: int = 200
@@ -85,7 +85,7 @@ class TrainConfig:
     # memory), and bfloat16 autocast for the linear layers on a GPU (the scan itself stays float32 in that
     # fallback). torch.compile was tried and left out: with dynamic widths inductor (torch 2.13, CPU) fails on
     # this model ("cannot determine truth value of Relational"), and a compile per width is minutes.
-    scan_chunk: int = 0
+    scan_chunk: int = 32
     autocast_bf16: bool = False
 
 
