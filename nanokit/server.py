@@ -34,7 +34,14 @@ from typing import Self
 import openai
 
 from nanokit.endpoint import Endpoint, attach
-from nanokit.errors import ConfigError, ModelNotFoundError, PortInUseError, ServerError, StartCancelled
+from nanokit.errors import (
+    ConfigError,
+    ModelNotFoundError,
+    PortInUseError,
+    ServerError,
+    StartCancelled,
+    argument,
+)
 from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, REASONING_PARSER, TOOL_PARSER, LaunchSpec
 from nanokit.process import Child, free_port, is_loopback, port_is_free, spawn
 
@@ -122,8 +129,8 @@ class VLLMServer:
             host, port, api_key, served_model_name = spec.host, spec.port, spec.api_key, spec.served_name
         if not is_loopback(host) and not api_key:
             raise ConfigError(
-                f"Binding {host} exposes the server beyond this machine; pass api_key=... to require a key, "
-                "or keep the default host='127.0.0.1'."
+                f"Binding {host} exposes the server beyond this machine; pass {argument('api_key', ...)} to require "
+                f"a key, or keep the default {argument('host', '127.0.0.1')}."
             )
         if isinstance(extra_args, str):
             raise ConfigError("extra_args must be a list of arguments such as ['--max-num-seqs', '8'], not one string.")
@@ -284,7 +291,8 @@ class VLLMServer:
             self.port = free_port(self.host)
         elif not port_is_free(self.host, self.requested_port):
             raise PortInUseError(
-                f"Port {self.requested_port} is already in use by another process; pass port=None to pick a free one."
+                f"Port {self.requested_port} is already in use by another process; pick another, or leave "
+                f"{argument('port')} unset to take a free one."
             )
         else:
             self.port = self.requested_port
@@ -325,7 +333,8 @@ class VLLMServer:
         except ServerError as exc:
             if "address already in use" in exc.log_tail.lower():
                 raise PortInUseError(
-                    f"Port {self.port} is already in use by another process; pass port=None to pick a free one.",
+                    f"Port {self.port} is already in use by another process; pick another, or leave {argument('port')} "
+                    "unset to take a free one.",
                     returncode=exc.returncode, log_tail=exc.log_tail,
                 ) from exc
             raise

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from nanokit.errors import ConfigError
-from nanokit.launch import LaunchSpec, parse_version, render_shell
+from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, LaunchSpec, parse_version, render_shell
 
 BF16 = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"
 FP8 = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-FP8"
@@ -141,7 +141,7 @@ def test_vllm_server_runs_the_cpu_spec_for_the_embedded_model():
     spec = LaunchSpec.embedded("/cache/tiny", served_name=SERVED_NAME, port=8123)
     argv = server.command("/cache/tiny")
     assert argv == spec.argv(entry="module", python=server.python)
-    assert argv[argv.index("--kv-cache-memory-bytes") + 1] == str(512 * 1024**2)
+    assert argv[argv.index("--kv-cache-memory-bytes") + 1] == str(EMBEDDED_KV_CACHE_BYTES)
     assert "--no-enable-prefix-caching" in argv
     for gpu_only in ("--async-scheduling", "--trust-remote-code", "--mamba-ssm-cache-dtype", "--max-model-len"):
         assert gpu_only not in argv
@@ -170,7 +170,8 @@ def test_vllm_server_accepts_the_kwargs():
 @pytest.mark.parametrize(
     ("changes", "match"),
     [({"engine": "ollama"}, "engine"), ({"gpus": 3, "dp": 2}, "TP"), ({"kv_cache_dtype": "int4"}, "KV-cache"),
-     ({"variant": "int8"}, "variant"), ({"engine": "trtllm", "gpus": 2, "dp": 2}, "tensor parallelism only"), ({"engine_version": "banana"}, "version"), ({"context": 0}, "positive")],
+     ({"variant": "int8"}, "variant"), ({"engine": "trtllm", "gpus": 2, "dp": 2}, "tensor parallelism only"), ({"engine_version": "banana"}, "version"), ({"context": 0}, "context must be at least 1"),
+     ({"concurrency": 0}, "^concurrency must be at least 1")],
 )  # fmt: skip
 def test_bad_specs_raise_sentences(changes, match):
     with pytest.raises(ConfigError, match=match):

@@ -3,6 +3,7 @@
 from nanokit.cli import (
     bench,  # noqa: F401  (registers `nanokit bench`)
     command,  # noqa: F401  (registers `nanokit command` and `nanokit plan`)
+    lab,  # noqa: F401  (registers `nanokit lab`)
     serve,  # noqa: F401  (registers `nanokit serve`)
     tiny,  # noqa: F401  (registers `nanokit tiny build|train|eval`)
     tune,  # noqa: F401  (registers `nanokit tune`)

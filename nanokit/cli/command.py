@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from nanokit.cli._app import app
-from nanokit.errors import NanokitError
+from nanokit.cli._app import app, fail
+from nanokit.errors import ConfigError, NanokitError
 
 
 class Engine(str, Enum):
@@ -30,16 +30,16 @@ class VariantKey(str, Enum):
 EngineOpt = Annotated[Engine, typer.Option(help="Serving engine.")]
 GpuOpt = Annotated[str, typer.Option(help="GPU: h100, h200, b200, gb200, a100, l40s, rtx-pro-6000, dgx-spark, "
                                           "or custom:GIB:CC (e.g. custom:96:9.0).")]
-GpusOpt = Annotated[int, typer.Option(help="Number of GPUs (used for tensor parallelism).")]
+GpusOpt = Annotated[int, typer.Option(min=1, help="Number of GPUs (used for tensor parallelism).")]
 VariantOpt = Annotated[VariantKey, typer.Option(help="Checkpoint: BF16, FP8 or NVFP4 weights.")]
-ContextOpt = Annotated[int, typer.Option(help="Maximum context per request, in tokens.")]
-ConcurrencyOpt = Annotated[int, typer.Option(help="Sequences running at once (vLLM --max-num-seqs).")]
+ContextOpt = Annotated[int, typer.Option(min=1, help="Maximum context per request, in tokens.")]
+ConcurrencyOpt = Annotated[int, typer.Option(min=1, help="Sequences running at once (vLLM --max-num-seqs).")]
 ReasoningOpt = Annotated[bool, typer.Option("--reasoning/--no-reasoning", help="Split <think> into reasoning.")]
 ToolsOpt = Annotated[bool, typer.Option("--tools/--no-tools", help="Parse Qwen3-Coder tool calls.")]
 KvOpt = Annotated[str, typer.Option(help="KV-cache dtype: auto (the model's) or fp8.")]
 MambaOpt = Annotated[str, typer.Option(help="Mamba SSM cache dtype: float32, bfloat16 or float16.")]
 HostOpt = Annotated[str, typer.Option(help="Interface the server binds.")]
-PortOpt = Annotated[int | None, typer.Option(help="Port; default: the engine's (8000, or 30000 for SGLang).")]
+PortOpt = Annotated[int | None, typer.Option(min=1, max=65535, help="Port; default: the engine's (8000, or 30000 for SGLang).")]
 KeyOpt = Annotated[str | None, typer.Option(help="API key clients must send.")]
 VersionOpt = Annotated[str | None, typer.Option(help="Engine version, e.g. 0.11.2; default: the newest known.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -57,11 +57,6 @@ def _spec(**options):
     )  # fmt: skip
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
 @app.command()
 def command(
     engine: EngineOpt = Engine.vllm, gpu: GpuOpt = "h200", gpus: GpusOpt = 1,
@@ -70,14 +65,17 @@ def command(
     mamba_cache_dtype: MambaOpt = "float32", host: HostOpt = "127.0.0.1", port: PortOpt = None,
     api_key: KeyOpt = None, engine_version: VersionOpt = None, as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
-    """Print the command that launches Nemotron-3-Nano with these choices."""
+    """Print the command that launches Nemotron-3-Nano with these choices.
+
+    Example: nanokit command --gpu h100 --gpus 2 --variant fp8 --context 65536
+    """
     from nanokit.doctor import check
 
     try:
         spec = _spec(**locals())
         findings = check(spec)
     except NanokitError as exc:
-        _fail(str(exc))
+        fail(exc)
     warnings = [str(f) for f in findings]
     if as_json:
         payload = {"argv": spec.argv(), "env": spec.env(), "shell": spec.shell(), "warnings": warnings,
@@ -100,7 +98,10 @@ def plan(
                                                      "default: the real model's numbers.")] = None,
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
-    """Print the memory plan (weights, KV cache, Mamba state, capacity, concurrency) with the arithmetic."""
+    """Print the memory plan (weights, KV cache, Mamba state, capacity, concurrency) with the arithmetic.
+
+    Example: nanokit plan --gpu h200 --variant fp8 --context 131072 --concurrency 128
+    """
     from nanokit.doctor import diagnose
     from nanokit.planner import plan_launch
 
@@ -108,9 +109,10 @@ def plan(
         spec = _spec(**{k: v for k, v in locals().items() if k not in ("config", "as_json")})
         memory = plan_launch(spec, config)
         findings = diagnose(spec, memory) if config is None else []
-    except (NanokitError, OSError, KeyError, ValueError) as exc:
-        message = str(exc) if isinstance(exc, NanokitError) else f"Could not read the config: {exc}."
-        _fail(message)
+    except NanokitError as exc:
+        fail(exc)
+    except (OSError, KeyError, ValueError) as exc:
+        fail(ConfigError(f"Could not read the config: {exc}."))
     errors = [f for f in findings if f.severity == "error"]
     if as_json:
         typer.echo(json.dumps(memory.to_dict() | {"findings": [str(f) for f in findings]}, indent=2))

@@ -98,7 +98,7 @@ GOALS = ("latency", "balanced", "throughput", "slo")
 def search_space(device: str, goal: str, *, variant: str = "bf16") -> SearchSpace:
     """The choices for one device ("gpu" or "cpu"), goal and checkpoint variant."""
     if goal not in GOALS:
-        raise ConfigError(f"Unknown goal {goal!r}; pass --goal latency, balanced, throughput or slo.")
+        raise ConfigError(f"Unknown goal {goal!r}; pick latency, balanced, throughput or slo.")
     if device == "cpu":
         server: dict[str, tuple[Any, ...]] = {
             "max_num_seqs": (2, 4, 8, 16),
@@ -108,7 +108,7 @@ def search_space(device: str, goal: str, *, variant: str = "bf16") -> SearchSpac
         clients = {"latency": (1, 2), "throughput": (4, 8, 16)}.get(goal, (1, 2, 4, 8, 16))
         return SearchSpace("cpu", server, clients)
     if device != "gpu":
-        raise ConfigError(f"Unknown device {device!r}; tune a GPU (the default) or pass --device cpu.")
+        raise ConfigError(f"Unknown device {device!r}; pick gpu (the default) or cpu.")
     server = {
         "max_num_seqs": (64, 128, 256, 512, 1024),
         "max_num_batched_tokens": (2048, 8192, 16384, 32768),
