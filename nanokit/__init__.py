@@ -8,7 +8,7 @@ generation and metrics) and `nanokit.agents` (LangGraph agents; imported on dema
 from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant, local_gpus
 from nanokit.chat import PRESETS, ChatResult, Done, SamplingPreset, chat, probe_server, stream_chat
 from nanokit.doctor import Finding, diagnose, launch_problem
-from nanokit.endpoint import Endpoint, HasEndpoint, ServerFeatures, attach
+from nanokit.endpoint import Endpoint, HasEndpoint, ServerFeatures, api_root, attach
 from nanokit.errors import (
     ConfigError,
     ModelNotFoundError,
@@ -71,6 +71,7 @@ __all__ = [
     "ToolLoopResult",
     "ToolStep",
     "VLLMServer",
+    "api_root",
     "as_tool",
     "attach",
     "calculate_tip",

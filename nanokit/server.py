@@ -33,6 +33,7 @@ from typing import Self
 
 import openai
 
+from nanokit import host_memory
 from nanokit.endpoint import Endpoint, attach
 from nanokit.errors import (
     ConfigError,
@@ -268,6 +269,8 @@ class VLLMServer:
             self._pick_port()
             self._endpoint = None  # a new process: nothing the last one's probes found still holds
             argv = self.command(model_path)
+            if self.spec.device == "cpu" and (shortage := host_memory.room_for_embedded_server()):
+                raise ServerError(shortage)  # a sentence now, instead of the OOM killer ending the kernel later
             status(f"Starting vLLM on {self.base_url}")
             with self._lock:  # stop() holds the lock too, so it cannot slip in between the check and the spawn
                 self._raise_if_cancelled()

@@ -90,6 +90,7 @@ def eval_command(
     """
     import json
 
+    from nanokit.errors import NanokitError
     from nanokit.server import VLLMServer, attach
     from nanokit.tiny import SERVED_NAME, build
     from nanokit.tiny.evaluate import (
@@ -127,11 +128,14 @@ def eval_command(
             json_out.write_text(json.dumps(record, indent=1), encoding="utf-8")
         return ok
 
-    if base_url:
-        ok = report(attach(base_url, model=SERVED_NAME))
-    else:
-        if weights is not None:
-            model_dir = build(weights_dir=weights, progress=False)
-        with VLLMServer(model_dir, served_model_name=SERVED_NAME) as server:
-            ok = report(server)
+    try:
+        if base_url:
+            ok = report(attach(base_url, model=SERVED_NAME))
+        else:
+            if weights is not None:
+                model_dir = build(weights_dir=weights, progress=False)
+            with VLLMServer(model_dir, served_model_name=SERVED_NAME) as server:
+                ok = report(server)
+    except NanokitError as exc:  # a server that cannot start or be reached: one sentence, no traceback
+        fail(exc)
     raise typer.Exit(0 if ok else 1)

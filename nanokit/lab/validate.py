@@ -32,7 +32,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nanokit import VLLMServer, tiny
+from nanokit import VLLMServer, api_root, tiny
 from nanokit.bench import check_server, load_result, write_json_atomic
 from nanokit.process import spawn
 
@@ -226,7 +226,7 @@ def _print_summary(s: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nanokit.lab.validate", description=__doc__.split("\n")[0])
-    parser.add_argument("--base-url", help="Server to measure (ends in /v1); default: start the embedded model.")
+    parser.add_argument("--base-url", help="Server to measure (its root or /v1); default: start the embedded model.")
     parser.add_argument("--model", help="Served model name; default: the server's first.")
     parser.add_argument("--tokenizer", help="Tokenizer dir for vLLM's client; default: the embedded model's.")
     parser.add_argument("--input-len", type=int, default=128)
@@ -259,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         if pinning is not None:
             print(f"server pinned to CPUs {pinning[0]}, clients to {pinning[1]}", flush=True)
         args.base_url, args.model = server.base_url, args.model or server.model_name
+    args.base_url = api_root(args.base_url)  # the server root or /v1, as nanokit bench takes it
     try:
         if args.model is None:
             args.model = asyncio.run(check_server(args.base_url))
