@@ -68,5 +68,5 @@ def test_recommended_spec_fills_only_what_the_user_left_unset():
     spec, reasons = recommended_spec(mine, "throughput", user_set={"concurrency"})
     argv = spec.argv()
     assert spec.concurrency == 32 and argv.count("--max-num-batched-tokens") == 1 and "4096" in argv
-    assert not any(r.startswith(("--max-num-seqs", "--max-num-batched-tokens")) for r in reasons)
+    assert not any(r.startswith(("--concurrency", "--max-num-batched-tokens")) for r in reasons)
     assert spec.kv_cache_dtype == "fp8"
