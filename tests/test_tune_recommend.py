@@ -88,7 +88,8 @@ def test_a_capture_size_the_user_set_is_kept_and_the_planner_covers_its_own_conc
     spec, reasons = recommended_spec(mine, "throughput", user_set={"concurrency"})
     assert spec.max_cudagraph_capture_size == 256 and "batches_past_cuda_graphs" in {f.rule for f in diagnose(spec)}
     assert not any(r.startswith("--max-cudagraph-capture-size") for r in reasons)
-    spec, reasons = recommended_spec(mine.with_(max_cudagraph_capture_size=None), "throughput", user_set={"concurrency"})
+    unset = mine.with_(max_cudagraph_capture_size=None)
+    spec, reasons = recommended_spec(unset, "throughput", user_set={"concurrency"})
     assert spec.max_cudagraph_capture_size == 768 and "batches_past_cuda_graphs" not in {f.rule for f in diagnose(spec)}
     assert spec.goal == Goal(name="throughput")
 

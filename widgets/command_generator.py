@@ -197,15 +197,17 @@ class CommandGenerator(W.VBox):
         concurrency = _number(self.concurrency, "Concurrent sequences")
         spec = LaunchSpec(
             engine=self.engine.value, gpu=gpu, gpus=self.gpus.value, variant=self.variant.value,
-            context=self.context.value, concurrency=concurrency or 1, kv_cache_dtype=self.kv_cache_dtype.value or "auto",
+            context=self.context.value, concurrency=concurrency or 1,
+            kv_cache_dtype=self.kv_cache_dtype.value or "auto",
             mamba_ssm_cache_dtype=self.mamba_cache_dtype.value, reasoning=self.reasoning.value,
             tools=self.tools.value, host=self.host.value.strip() or "127.0.0.1", port=self.port.value or None,
             api_key=self.api_key.value or None, engine_version=self.engine_version.value.strip() or None,
             max_num_batched_tokens=_number(self.batched_tokens, "Batched tokens"),
             max_cudagraph_capture_size=_number(self.capture_size, "The CUDA-graph capture size"),
         )  # fmt: skip
-        user_set = {name for name, given in (("concurrency", concurrency), ("kv_cache_dtype", self.kv_cache_dtype.value))
-                    if given}
+        user_set = {"concurrency"} if concurrency else set()
+        if self.kv_cache_dtype.value:  # "": the dtype the variant's anchors serve it with
+            user_set.add("kv_cache_dtype")
         return recommended_spec(spec, goal, user_set=user_set, run_cards=self._run_cards)
 
     def _show_choices(self, spec: LaunchSpec, reasons: list[str]) -> None:

@@ -93,7 +93,8 @@ def command(
     reasoning: ReasoningOpt = True, tools: ToolsOpt = True, kv_cache_dtype: KvOpt = None,
     mamba_cache_dtype: MambaOpt = "float32", host: HostOpt = "127.0.0.1", port: PortOpt = None,
     api_key: KeyOpt = None, engine_version: VersionOpt = None, goal: GoalOpt = None, ttft_ms: TtftOpt = None,
-    tpot_ms: TpotOpt = None, max_num_batched_tokens: TokensOpt = None, max_cudagraph_capture_size: CaptureOpt = None, as_json: JsonOpt = False,
+    tpot_ms: TpotOpt = None, max_num_batched_tokens: TokensOpt = None, max_cudagraph_capture_size: CaptureOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Print the command that launches Nemotron-3-Nano with these choices."""
     from nanokit.doctor import check

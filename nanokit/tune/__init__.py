@@ -4,7 +4,7 @@
     (nanokit.goal: Goal, latency | balanced | throughput | slo -> one score per point)
     servers.py  VLLMEvaluator: a VLLMServer per setting, one benchmark per point (nanokit.bench.run_sweep)
     search.py   tune(TuneConfig): optuna TPE + Hyperband in a JournalStorage file, within a time budget
-    recommend.py  recommend(gpu, variant, goal, context): the planner's choice before anything is measured
+    recommend.py  recommended_spec(spec, goal, user_set): the planner fills what the user left unset, with why
     card.py     the run card: JSON + Markdown of hardware, versions, workload, every point and the choice
     plot.py     TuneFigure: the Pareto chart that fills in as points come
 """

@@ -31,6 +31,7 @@ unless the user sets them (nanokit.launch renders each engine's equivalent).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -115,11 +116,13 @@ def _given(spec: LaunchSpec, field: str) -> bool:
 def _capture(spec: LaunchSpec) -> LaunchSpec:
     """The spec with --max-cudagraph-capture-size raised to its concurrency where vLLM's default stops short."""
     spec = spec.with_(max_cudagraph_capture_size=None)
-    return spec if spec.concurrency <= graph_capture_size(spec) else spec.with_(max_cudagraph_capture_size=spec.concurrency)
+    if spec.concurrency <= graph_capture_size(spec):
+        return spec
+    return spec.with_(max_cudagraph_capture_size=spec.concurrency)
 
 
-def recommended_spec(spec: LaunchSpec, goal: str | Goal | None = None, *, user_set: set[str] | frozenset[str] = frozenset(),
-                     run_cards: list[tuple[Path, dict[str, Any]]] = ()) -> tuple[LaunchSpec, list[str]]:  # fmt: skip
+def recommended_spec(spec: LaunchSpec, goal: str | Goal | None = None, *, user_set: Collection[str] = (),
+                     run_cards: Collection[tuple[Path, dict[str, Any]]] = ()) -> tuple[LaunchSpec, list[str]]:
     """`spec` with the planner's choice filled into what the user left unset, and one sentence per choice.
 
     `goal` defaults to spec.goal, then DEFAULT_GOAL. `user_set` names the LaunchSpec fields the user gave

@@ -47,7 +47,7 @@ class ServerSetting:
         return asdict(self)
 
     def apply(self, base: LaunchSpec) -> LaunchSpec:
-        """The base spec launched with this setting (async scheduling, which LaunchSpec has no field for, in `extra`)."""
+        """The base spec launched with this setting (async scheduling, which has no LaunchSpec field, in `extra`)."""
         tokens = self.max_num_batched_tokens or base.max_num_batched_tokens
         if base.device == "cpu":
             kv = self.kv_cache_memory_bytes or base.kv_cache_memory_bytes
