@@ -1,7 +1,7 @@
 """TRT-LLM AutoDeploy's config file (nano_v3.yaml) for a LaunchSpec, with the keys the model's documentation uses.
 
-Two of the generator's settings have AutoDeploy keys (NVIDIA's AutoDeploy example configs, TensorRT-LLM 1.3,
-e.g. qwen3.5_moe_400b.yaml): `max_num_tokens` is the token budget of one scheduler step, like vLLM's
+Two of the generator's settings have AutoDeploy keys (NVIDIA's AutoDeploy example configs for TensorRT-LLM
+1.3, e.g. nvidia.github.io/TensorRT-LLM/1.3.0rc5/_downloads/.../qwen3.5_moe_400b.yaml, read 2026-12-01): `max_num_tokens` is the token budget of one scheduler step, like vLLM's
 --max-num-batched-tokens, and `cuda_graph_batch_sizes` lists the batches captured as CUDA graphs; it ends at
 the spec's capture size when one is given, else at its concurrency (`max_batch_size`), so every batch has one.
 """

