@@ -136,10 +136,10 @@ def _flag(spec: LaunchSpec, name: str) -> int | None:
 
 def graph_capture_size(spec: LaunchSpec) -> int:
     """The largest batch vLLM captures a CUDA graph for, for this spec (see the module docstring)."""
-    given = _flag(spec, "--max-cudagraph-capture-size")
+    given = spec.max_cudagraph_capture_size or _flag(spec, "--max-cudagraph-capture-size")
     ceiling = 1024 if spec.gpu_info.compute_capability[0] == 10 else 512
     size = given if given is not None else min(2 * (spec.concurrency or 1), ceiling)
-    tokens = _flag(spec, "--max-num-batched-tokens")
+    tokens = spec.max_num_batched_tokens or _flag(spec, "--max-num-batched-tokens")
     return size if tokens is None else min(size, tokens)
 
 

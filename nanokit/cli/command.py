@@ -1,6 +1,9 @@
 """`nanokit command` (a launch command for vLLM, SGLang or TRT-LLM) and `nanokit plan` (its memory plan).
 
 Both take the same options; an impossible combination exits with status 1 and the doctor's sentence on stderr.
+What the user leaves unset (concurrency, KV-cache dtype, vLLM's batched tokens and CUDA-graph capture size) the
+planner chooses for `--goal` and the GPU (nanokit.tune.recommend), and says so, with why, one line each; what the
+user sets is kept and judged by the doctor as given.
 """
 
 from __future__ import annotations
@@ -33,10 +36,20 @@ GpuOpt = Annotated[str, typer.Option(help="GPU: h100, h200, b200, gb200, a100, l
 GpusOpt = Annotated[int, typer.Option(min=1, help="Number of GPUs (used for tensor parallelism).")]
 VariantOpt = Annotated[VariantKey, typer.Option(help="Checkpoint: BF16, FP8 or NVFP4 weights.")]
 ContextOpt = Annotated[int, typer.Option(min=1, help="Maximum context per request, in tokens.")]
-ConcurrencyOpt = Annotated[int, typer.Option(min=1, help="Sequences running at once (vLLM --max-num-seqs).")]
+ConcurrencyOpt = Annotated[int | None, typer.Option(min=1, help="Sequences running at once (vLLM --max-num-seqs); "
+                                                               "default: the planner's for the goal.")]
 ReasoningOpt = Annotated[bool, typer.Option("--reasoning/--no-reasoning", help="Split <think> into reasoning.")]
 ToolsOpt = Annotated[bool, typer.Option("--tools/--no-tools", help="Parse Qwen3-Coder tool calls.")]
-KvOpt = Annotated[str, typer.Option(help="KV-cache dtype: auto (the model's) or fp8.")]
+KvOpt = Annotated[str | None, typer.Option(help="KV-cache dtype: auto (the model's) or fp8; default: fp8 for "
+                                                 "the FP8/NVFP4 checkpoints, auto for BF16.")]
+GoalOpt = Annotated[str | None, typer.Option(help="What to plan unset options for: latency (default), balanced, "
+                                                  "throughput, or slo with --ttft-ms/--tpot-ms.")]
+TtftOpt = Annotated[float | None, typer.Option(help="slo goal: bound on p90 time to first token, ms.")]
+TpotOpt = Annotated[float | None, typer.Option(help="slo goal: bound on p90 time per output token, ms.")]
+TokensOpt = Annotated[int | None, typer.Option(help="Tokens per scheduler step (vLLM --max-num-batched-tokens, "
+                                                    "SGLang --chunked-prefill-size); default: the planner's.")]
+CaptureOpt = Annotated[int | None, typer.Option(help="Largest CUDA-graph batch (vLLM --max-cudagraph-capture-size, "
+                                                     "SGLang --cuda-graph-max-bs); default: the planner's.")]
 MambaOpt = Annotated[str, typer.Option(help="Mamba SSM cache dtype: float32, bfloat16 or float16.")]
 HostOpt = Annotated[str, typer.Option(help="Interface the server binds.")]
 PortOpt = Annotated[int | None, typer.Option(min=1, max=65535, help="Port; default: the engine's (8000, or 30000 for SGLang).")]
@@ -45,25 +58,38 @@ VersionOpt = Annotated[str | None, typer.Option(help="Engine version, e.g. 0.11.
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-def _spec(**options):
-    from nanokit.launch import LaunchSpec
+PLANNED = ("concurrency", "kv_cache_dtype", "max_num_batched_tokens", "max_cudagraph_capture_size")
 
-    return LaunchSpec(
+
+def _spec(**options):
+    """The LaunchSpec of the options, with the planner's choice for those left unset, and one reason per choice."""
+    from nanokit.goal import Goal
+    from nanokit.launch import LaunchSpec
+    from nanokit.tune import find_run_cards, recommended_spec
+
+    goal = Goal(name=options["goal"] or "latency", ttft_ms=options["ttft_ms"], tpot_ms=options["tpot_ms"])
+    spec = LaunchSpec(
         engine=options["engine"].value, gpu=options["gpu"], gpus=options["gpus"], variant=options["variant"].value,
-        context=options["context"], concurrency=options["concurrency"], reasoning=options["reasoning"],
-        tools=options["tools"], kv_cache_dtype=options["kv_cache_dtype"],
+        context=options["context"], concurrency=options["concurrency"] or 1, reasoning=options["reasoning"],
+        tools=options["tools"], kv_cache_dtype=options["kv_cache_dtype"] or "auto",
         mamba_ssm_cache_dtype=options["mamba_cache_dtype"], host=options["host"], port=options["port"],
         api_key=options["api_key"], engine_version=options["engine_version"],
+        max_num_batched_tokens=options["max_num_batched_tokens"],
+        max_cudagraph_capture_size=options["max_cudagraph_capture_size"],
     )  # fmt: skip
+    user_set = {name for name in PLANNED if options[name] is not None}
+    return recommended_spec(spec, goal, user_set=user_set, run_cards=find_run_cards())
 
 
 @app.command()
 def command(
     engine: EngineOpt = Engine.vllm, gpu: GpuOpt = "h200", gpus: GpusOpt = 1,
-    variant: VariantOpt = VariantKey.bf16, context: ContextOpt = 32768, concurrency: ConcurrencyOpt = 64,
-    reasoning: ReasoningOpt = True, tools: ToolsOpt = True, kv_cache_dtype: KvOpt = "auto",
+    variant: VariantOpt = VariantKey.bf16, context: ContextOpt = 32768, concurrency: ConcurrencyOpt = None,
+    reasoning: ReasoningOpt = True, tools: ToolsOpt = True, kv_cache_dtype: KvOpt = None,
     mamba_cache_dtype: MambaOpt = "float32", host: HostOpt = "127.0.0.1", port: PortOpt = None,
-    api_key: KeyOpt = None, engine_version: VersionOpt = None, as_json: JsonOpt = False,
+    api_key: KeyOpt = None, engine_version: VersionOpt = None, goal: GoalOpt = None, ttft_ms: TtftOpt = None,
+    tpot_ms: TpotOpt = None, max_num_batched_tokens: TokensOpt = None, max_cudagraph_capture_size: CaptureOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Print the command that launches Nemotron-3-Nano with these choices.
 
@@ -72,17 +98,17 @@ def command(
     from nanokit.doctor import check
 
     try:
-        spec = _spec(**locals())
+        spec, chosen = _spec(**locals())
         findings = check(spec)
     except NanokitError as exc:
         fail(exc)
     warnings = [str(f) for f in findings]
     if as_json:
         payload = {"argv": spec.argv(), "env": spec.env(), "shell": spec.shell(), "warnings": warnings,
-                   "files": spec.files()}  # fmt: skip
+                   "files": spec.files(), "goal": spec.goal.describe(), "chosen": chosen}  # fmt: skip
         typer.echo(json.dumps(payload, indent=2))
         return
-    for line in warnings:
+    for line in [f"chosen for {spec.goal.describe()}: {why}" for why in chosen] + warnings:
         typer.echo(f"# {line}", err=True)
     typer.echo(spec.script())
 
@@ -90,10 +116,11 @@ def command(
 @app.command()
 def plan(
     engine: EngineOpt = Engine.vllm, gpu: GpuOpt = "h200", gpus: GpusOpt = 1,
-    variant: VariantOpt = VariantKey.bf16, context: ContextOpt = 32768, concurrency: ConcurrencyOpt = 64,
-    reasoning: ReasoningOpt = True, tools: ToolsOpt = True, kv_cache_dtype: KvOpt = "auto",
+    variant: VariantOpt = VariantKey.bf16, context: ContextOpt = 32768, concurrency: ConcurrencyOpt = None,
+    reasoning: ReasoningOpt = True, tools: ToolsOpt = True, kv_cache_dtype: KvOpt = None,
     mamba_cache_dtype: MambaOpt = "float32", host: HostOpt = "127.0.0.1", port: PortOpt = None,
-    api_key: KeyOpt = None, engine_version: VersionOpt = None,
+    api_key: KeyOpt = None, engine_version: VersionOpt = None, goal: GoalOpt = None, ttft_ms: TtftOpt = None,
+    tpot_ms: TpotOpt = None, max_num_batched_tokens: TokensOpt = None, max_cudagraph_capture_size: CaptureOpt = None,
     config: Annotated[str | None, typer.Option(help="A NemotronH config.json or checkpoint directory; "
                                                      "default: the real model's numbers.")] = None,
     as_json: JsonOpt = False,
@@ -106,7 +133,7 @@ def plan(
     from nanokit.planner import plan_launch
 
     try:
-        spec = _spec(**{k: v for k, v in locals().items() if k not in ("config", "as_json")})
+        spec, chosen = _spec(**{k: v for k, v in locals().items() if k not in ("config", "as_json")})
         memory = plan_launch(spec, config)
         findings = diagnose(spec, memory) if config is None else []
     except NanokitError as exc:
@@ -115,9 +142,11 @@ def plan(
         fail(ConfigError(f"Could not read the config: {exc}."))
     errors = [f for f in findings if f.severity == "error"]
     if as_json:
-        typer.echo(json.dumps(memory.to_dict() | {"findings": [str(f) for f in findings]}, indent=2))
+        typer.echo(json.dumps(memory.to_dict() | {"findings": [str(f) for f in findings], "chosen": chosen}, indent=2))
     else:
         typer.echo(memory.explain())
+        for why in chosen:
+            typer.echo(f"# chosen for {spec.goal.describe()}: {why}", err=True)
     for finding in findings:
         typer.echo(f"{'error: ' + finding.message if finding.severity == 'error' else '# ' + str(finding)}", err=True)
     if errors:

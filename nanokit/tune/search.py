@@ -33,9 +33,9 @@ import optuna
 
 from nanokit.bench import WorkloadSpec
 from nanokit.errors import ConfigError, argument
+from nanokit.goal import Goal
 from nanokit.launch import LaunchSpec, render_shell
 from nanokit.tune.card import hardware_facts, versions, write_run_card
-from nanokit.tune.goal import Goal
 from nanokit.tune.servers import Evaluator, SettingFailed, VLLMEvaluator
 from nanokit.tune.space import SearchSpace, ServerSetting, search_space
 

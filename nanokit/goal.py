@@ -1,4 +1,7 @@
-"""What "best" means for a tune: one number per measured point, higher is better, comparable across points.
+"""What a deployment is for: latency, balanced, throughput or slo (TTFT/TPOT bounds).
+
+The generator plans the options a user left unset for a Goal (nanokit.tune.recommend); a tune scores every
+measured point with it: one number per point, higher is better, comparable across points.
 
 - throughput: output tokens per second.
 - latency: minus the median end-to-end latency (ms) of a request.
@@ -18,9 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from nanokit.errors import ConfigError, argument
-from nanokit.tune.space import GOALS
 
-__all__ = ["Goal"]
+__all__ = ["GOALS", "Goal"]
+
+GOALS = ("latency", "balanced", "throughput", "slo")
 
 FAILED = -1e9  # below any real score, and finite, because optuna stores intermediate values as JSON numbers
 
