@@ -44,7 +44,7 @@ class Goal:
             raise ConfigError(f"The slo goal needs a bound; pass {argument('ttft_ms')}, {argument('tpot_ms')} or both.")
         if self.name != "slo" and (self.ttft_ms is not None or self.tpot_ms is not None):
             raise ConfigError(f"{argument('ttft_ms')} and {argument('tpot_ms')} bound the slo goal only; "
-                              "use the slo goal with them.")
+                              f"pass {argument('goal', 'slo')} with them.")
         for name in ("ttft_ms", "tpot_ms"):
             if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise ConfigError(f"{argument(name)} must be positive milliseconds, not {getattr(self, name)}; "

@@ -44,11 +44,11 @@ KvOpt = Annotated[str | None, typer.Option(help="KV-cache dtype: auto (the model
                                                  "the FP8/NVFP4 checkpoints, auto for BF16.")]
 GoalOpt = Annotated[str | None, typer.Option(help="What to plan unset options for: latency (default), balanced, "
                                                   "throughput, or slo with --ttft-ms/--tpot-ms.")]
-TtftOpt = Annotated[float | None, typer.Option(help="slo goal: bound on p90 time to first token, ms.")]
-TpotOpt = Annotated[float | None, typer.Option(help="slo goal: bound on p90 time per output token, ms.")]
-TokensOpt = Annotated[int | None, typer.Option(help="Tokens per scheduler step (vLLM --max-num-batched-tokens, "
+TtftOpt = Annotated[float | None, typer.Option(min=0.001, help="slo goal: bound on p90 time to first token, ms.")]
+TpotOpt = Annotated[float | None, typer.Option(min=0.001, help="slo goal: bound on p90 time per output token, ms.")]
+TokensOpt = Annotated[int | None, typer.Option(min=1, help="Tokens per scheduler step (vLLM --max-num-batched-tokens, "
                                                     "SGLang --chunked-prefill-size); default: the planner's.")]
-CaptureOpt = Annotated[int | None, typer.Option(help="Largest CUDA-graph batch (vLLM --max-cudagraph-capture-size, "
+CaptureOpt = Annotated[int | None, typer.Option(min=1, help="Largest CUDA-graph batch (vLLM --max-cudagraph-capture-size, "
                                                      "SGLang --cuda-graph-max-bs); default: the planner's.")]
 MambaOpt = Annotated[str, typer.Option(help="Mamba SSM cache dtype: float32, bfloat16 or float16.")]
 HostOpt = Annotated[str, typer.Option(help="Interface the server binds.")]
