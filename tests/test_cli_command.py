@@ -17,7 +17,8 @@ def test_command_json_for_every_engine_and_variant(engine, variant, gpu):
     result = runner.invoke(app, ["command", "--engine", engine, "--variant", variant, "--gpu", gpu, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"argv", "env", "shell", "warnings", "files"}
+    assert set(data) == {"argv", "env", "shell", "warnings", "files", "nodes"}
+    assert data["nodes"][0]["argv"] == data["argv"]  # one node: the same command
     spec = LaunchSpec(engine=engine, variant=variant, gpu=gpu)
     assert data["argv"] == spec.argv() and data["env"] == spec.env() and data["shell"] == spec.shell()
     assert ("nano_v3.yaml" in data["files"]) == (engine == "trtllm")

@@ -30,7 +30,7 @@ class VariantKey(str, Enum):
 EngineOpt = Annotated[Engine, typer.Option(help="Serving engine.")]
 GpuOpt = Annotated[str, typer.Option(help="GPU: h100, h200, b200, gb200, a100, l40s, rtx-pro-6000, dgx-spark, "
                                           "or custom:GIB:CC (e.g. custom:96:9.0).")]
-GpusOpt = Annotated[int, typer.Option(help="Number of GPUs (used for tensor parallelism).")]
+GpusOpt = Annotated[int, typer.Option(help="GPUs per node (the short form: all for tensor parallelism).")]
 VariantOpt = Annotated[VariantKey, typer.Option(help="Checkpoint: BF16, FP8 or NVFP4 weights.")]
 ContextOpt = Annotated[int, typer.Option(help="Maximum context per request, in tokens.")]
 ConcurrencyOpt = Annotated[int, typer.Option(help="Sequences running at once (vLLM --max-num-seqs).")]
@@ -43,6 +43,17 @@ PortOpt = Annotated[int | None, typer.Option(help="Port; default: the engine's (
 KeyOpt = Annotated[str | None, typer.Option(help="API key clients must send.")]
 VersionOpt = Annotated[str | None, typer.Option(help="Engine version, e.g. 0.11.2; default: the newest known.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+# ----- parallel strategy (nanokit.parallel; multi-node commands: nanokit.nodes) -----
+TpOpt = Annotated[int | None, typer.Option("--tp", help="Tensor-parallel size; default: the GPUs DP and PP leave.")]
+DpOpt = Annotated[int, typer.Option("--dp", help="Data-parallel replicas (each with its own KV cache).")]
+PpOpt = Annotated[int, typer.Option("--pp", help="Pipeline-parallel stages.")]
+EpOpt = Annotated[bool, typer.Option("--ep/--no-ep", help="Expert parallelism: spread the 128 experts over GPUs.")]
+NodesOpt = Annotated[int, typer.Option("--nodes", help="Number of nodes; --gpus is GPUs per node.")]
+NodeRankOpt = Annotated[int | None, typer.Option("--node-rank", help="Print only this node's command (0: head).")]
+HeadOpt = Annotated[str | None, typer.Option("--head-address", help="Node 0 as HOST:PORT, for multi-node specs.")]
+IfnameOpt = Annotated[str | None, typer.Option("--network-interface",
+                                               help="NCCL/Gloo network interface on every node, e.g. eth0.")]
+_PARALLEL = ("tp", "dp", "pp", "ep", "nodes", "head_address", "network_interface")
 
 
 def _spec(**options):
@@ -54,6 +65,7 @@ def _spec(**options):
         tools=options["tools"], kv_cache_dtype=options["kv_cache_dtype"],
         mamba_ssm_cache_dtype=options["mamba_cache_dtype"], host=options["host"], port=options["port"],
         api_key=options["api_key"], engine_version=options["engine_version"],
+        **{name: options[name] for name in _PARALLEL if name in options},
     )  # fmt: skip
 
 
@@ -69,24 +81,34 @@ def command(
     reasoning: ReasoningOpt = True, tools: ToolsOpt = True, kv_cache_dtype: KvOpt = "auto",
     mamba_cache_dtype: MambaOpt = "float32", host: HostOpt = "127.0.0.1", port: PortOpt = None,
     api_key: KeyOpt = None, engine_version: VersionOpt = None, as_json: JsonOpt = False,
+    tp: TpOpt = None, dp: DpOpt = 1, pp: PpOpt = 1, ep: EpOpt = False, nodes: NodesOpt = 1,
+    node_rank: NodeRankOpt = None, head_address: HeadOpt = None, network_interface: IfnameOpt = None,
 ) -> None:  # fmt: skip
-    """Print the command that launches Nemotron-3-Nano with these choices."""
+    """Print the command that launches Nemotron-3-Nano with these choices (one per node for several nodes)."""
     from nanokit.doctor import check
+    from nanokit.nodes import node_commands
 
     try:
         spec = _spec(**locals())
         findings = check(spec)
+        nodes_run = [n for n in node_commands(spec) if node_rank is None or n.node_rank == node_rank]
     except NanokitError as exc:
         _fail(str(exc))
+    if not nodes_run:
+        _fail(f"--node-rank {node_rank} is not a node of this {spec.nodes}-node spec; pass 0 to {spec.nodes - 1}.")
     warnings = [str(f) for f in findings]
     if as_json:
         payload = {"argv": spec.argv(), "env": spec.env(), "shell": spec.shell(), "warnings": warnings,
-                   "files": spec.files()}  # fmt: skip
+                   "files": spec.files(), "nodes": [n.to_dict() for n in nodes_run]}  # fmt: skip
         typer.echo(json.dumps(payload, indent=2))
         return
     for line in warnings:
         typer.echo(f"# {line}", err=True)
-    typer.echo(spec.script())
+    if spec.nodes == 1:
+        typer.echo(spec.script())
+        return
+    for node in nodes_run:
+        typer.echo(f"# node {node.node_rank} ({node.role})\n{node.shell(multiline=True)}")
 
 
 @app.command()
@@ -96,6 +118,8 @@ def plan(
     reasoning: ReasoningOpt = True, tools: ToolsOpt = True, kv_cache_dtype: KvOpt = "auto",
     mamba_cache_dtype: MambaOpt = "float32", host: HostOpt = "127.0.0.1", port: PortOpt = None,
     api_key: KeyOpt = None, engine_version: VersionOpt = None,
+    tp: TpOpt = None, dp: DpOpt = 1, pp: PpOpt = 1, ep: EpOpt = False, nodes: NodesOpt = 1,
+    head_address: HeadOpt = None, network_interface: IfnameOpt = None,
     config: Annotated[str | None, typer.Option(help="A NemotronH config.json or checkpoint directory; "
                                                      "default: the real model's numbers.")] = None,
     as_json: JsonOpt = False,
