@@ -143,6 +143,8 @@ def plan_memory(
 
     Under a split (TP, DP, PP, EP; `engine` says how it places the experts) the plan is of the GPU that holds
     the most (nanokit.gpu_split): its weights, and the KV cache and Mamba state of its pipeline stage's layers.
+    With PP, vLLM gives every stage the block count of the most constrained one; this plans the heaviest stage
+    only, which is an approximation (no multi-GPU run has checked it).
     """
     shape = config if isinstance(config, ModelShape) else ModelShape.from_config(config)
     tp = max(1, tensor_parallel)
