@@ -147,7 +147,7 @@ def test_cli_plan_shows_each_gpus_share_and_the_deployment():
     result = runner.invoke(app, ["plan", "--gpus", "8", "--dp", "8", "--ep", "--json"])
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
-    assert plan["replicas"] == 8 and plan["weights_parts"]["routed experts"] > 0
+    assert plan["replicas"] == 8 and plan["weights_parts"]["routed experts"] > 0 and plan["strategy"] == "DP 8 + EP"
     text = runner.invoke(app, ["plan", "--gpus", "8", "--dp", "8", "--ep"]).stdout
     assert "experts over 8 GPUs" in text and "deployment: DP 8 replicas" in text
 

@@ -126,6 +126,7 @@ def plan(
 ) -> None:  # fmt: skip
     """Print the memory plan (weights, KV cache, Mamba state, capacity, concurrency) with the arithmetic."""
     from nanokit.doctor import diagnose
+    from nanokit.parallel import strategy_name
     from nanokit.planner import plan_launch
 
     try:
@@ -137,9 +138,10 @@ def plan(
         _fail(message)
     errors = [f for f in findings if f.severity == "error"]
     if as_json:
-        typer.echo(json.dumps(memory.to_dict() | {"findings": [str(f) for f in findings]}, indent=2))
+        extra = {"findings": [str(f) for f in findings], "strategy": strategy_name(spec)}
+        typer.echo(json.dumps(memory.to_dict() | extra, indent=2))
     else:
-        typer.echo(memory.explain())
+        typer.echo(f"strategy: {strategy_name(spec)}\n{memory.explain()}")
     for finding in findings:
         typer.echo(f"{'error: ' + finding.message if finding.severity == 'error' else '# ' + str(finding)}", err=True)
     if errors:
