@@ -20,6 +20,8 @@ from nanokit.errors import (
 )
 from nanokit.example_tools import EXAMPLE_TOOLS, calculate_tip, calculator, get_weather
 from nanokit.launch import LaunchSpec, render_shell
+from nanokit.nodes import NodeCommand, node_commands
+from nanokit.parallel import strategy_name
 from nanokit.parsing import (
     CompletionParser,
     ContentDelta,
@@ -56,6 +58,7 @@ __all__ = [
     "ModelNotFoundError",
     "ModelShape",
     "NanokitError",
+    "NodeCommand",
     "PortInUseError",
     "ReasoningDelta",
     "SamplingPreset",
@@ -90,12 +93,14 @@ __all__ = [
     "iter_tool_loop",
     "launch_problem",
     "local_gpus",
+    "node_commands",
     "parse_completion",
     "plan_launch",
     "plan_memory",
     "probe_server",
     "render_shell",
     "run_tool_loop",
+    "strategy_name",
     "stream_chat",
     "tool_schema",
 ]

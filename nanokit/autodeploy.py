@@ -36,6 +36,7 @@ def autodeploy_yaml(spec: Any) -> str:
     }
     config: dict[str, Any] = {
         "runtime": "trtllm",
+        **({"world_size": spec.tensor_parallel} if spec.tensor_parallel > 1 else {}),  # AutoDeploy's GPU count
         "compile_backend": "torch-cudagraph",
         "max_batch_size": spec.concurrency,
         "max_seq_len": spec.context,

