@@ -33,11 +33,9 @@ GLOO_SOCKET_IFNAME on every node, as vLLM's multi-node docs advise).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from nanokit.launch import LaunchSpec
-
+# Functions take a nanokit.launch.LaunchSpec (typed Any: launch imports this module).
 __all__ = [
     "expert_parallel_size",
     "sglang_parallel_flags",
@@ -50,18 +48,18 @@ VLLM_PP_SINCE = (0, 11, 1)
 SGLANG_PP_SINCE = (0, 5, 8)
 
 
-def world_size(spec: LaunchSpec) -> int:
+def world_size(spec: Any) -> int:
     return spec.tensor_parallel * spec.dp * spec.pp
 
 
-def expert_parallel_size(spec: LaunchSpec) -> int:
+def expert_parallel_size(spec: Any) -> int:
     """GPUs the 128 routed experts are spread over with --ep (0 without EP)."""
     if not spec.ep:
         return 0
     return spec.tensor_parallel * (spec.dp if spec.engine != "trtllm" else 1)
 
 
-def strategy_name(spec: LaunchSpec) -> str:
+def strategy_name(spec: Any) -> str:
     """"single GPU", "TP 4", "TP 2 + EP", "DP 8 + EP", "TP 4 + PP 2 across 2 nodes", ..."""
     tp, dp, pp = spec.tensor_parallel, spec.dp, spec.pp
     parts = ([f"DP {dp}"] if dp > 1 else []) + ([f"TP {tp}"] if tp > 1 else []) + ([f"PP {pp}"] if pp > 1 else [])
@@ -71,7 +69,7 @@ def strategy_name(spec: LaunchSpec) -> str:
     return f"{name} across {spec.nodes} nodes" if spec.nodes > 1 else name
 
 
-def vllm_parallel_flags(spec: LaunchSpec) -> list[str]:
+def vllm_parallel_flags(spec: Any) -> list[str]:
     args = []
     if spec.tensor_parallel > 1:
         args += ["--tensor-parallel-size", str(spec.tensor_parallel)]
@@ -84,7 +82,7 @@ def vllm_parallel_flags(spec: LaunchSpec) -> list[str]:
     return args
 
 
-def sglang_parallel_flags(spec: LaunchSpec) -> list[str]:
+def sglang_parallel_flags(spec: Any) -> list[str]:
     # With DP attention SGLang's --tp is every GPU and --dp splits attention among them; without EP, --dp runs
     # independent replicas of --tp GPUs each.
     attention_dp = spec.ep and spec.dp > 1
@@ -101,7 +99,7 @@ def sglang_parallel_flags(spec: LaunchSpec) -> list[str]:
     return args
 
 
-def trtllm_parallel_flags(spec: LaunchSpec) -> list[str]:
+def trtllm_parallel_flags(spec: Any) -> list[str]:
     if spec.tensor_parallel == 1:
         return []
     args = ["--tp_size", str(spec.tensor_parallel)]
