@@ -39,6 +39,9 @@ from pathlib import Path
 
 from nanokit.errors import ConfigError
 
+__all__ = ["LORA_SOURCES", "VLLM_LORA_RANKS", "AdapterInfo", "LoRAAdapter", "lora_args", "read_adapter",
+           "renamed_embedding"]
+
 VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 VLLM_NEMOTRON_H_LORA_SINCE = (0, 14)
 MAMBA_MODULES = ("in_proj", "out_proj")
