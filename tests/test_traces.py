@@ -137,3 +137,23 @@ def test_problem_files_are_checked(tmp_path):
     with pytest.raises(ConfigError, match="exactly one"):
         Problem.from_dict({"id": "z"})
     assert os.path.exists(path)
+
+
+def test_cli_stats_export_and_triton_problems(tmp_path):
+    from typer.testing import CliRunner
+
+    from nanokit.cli import app
+
+    path = tmp_path / "results.jsonl"
+    with ResultsFile(path) as results:
+        for record in [_record("a", 0, True), _record("a", 1, False)]:
+            results.append(record)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["traces", "stats", str(path), "--k", "1,2", "--plot", str(tmp_path / "p.html")])
+    assert shown.exit_code == 0 and "1/2" in shown.output and (tmp_path / "p.html").exists()
+    exported = runner.invoke(app, ["traces", "export", str(path), "-o", str(tmp_path / "sft.jsonl")])
+    assert exported.exit_code == 0 and "1 accepted" in exported.output
+    bad = runner.invoke(app, ["traces", "stats", str(path), "--k", "x"])
+    assert bad.exit_code == 1 and "--k takes" in bad.output
+    written = runner.invoke(app, ["traces", "triton-problems", "-o", str(tmp_path / "t.jsonl")])
+    assert written.exit_code == 0 and len(load_problems(tmp_path / "t.jsonl")) == 5
