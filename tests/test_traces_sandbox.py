@@ -29,9 +29,12 @@ def secret(monkeypatch):
     return SECRET
 
 
-def test_every_layer_applies_on_this_machine():
+def test_the_layers_apply_or_say_why_not():
+    """All four apply on the build machine (root, Linux 6.18); where user namespaces are restricted (Ubuntu
+    24.04's AppArmor default for non-root) netns is missing and the report says why."""
     report = isolation_report()
-    assert report.applied == ("env", "rlimits", "netns", "landlock"), report.describe()
+    assert {"env", "rlimits", "landlock"} <= set(report.applied), report.describe()
+    assert "netns" in report.applied or any(m.startswith("netns:") for m in report.missing), report.describe()
 
 
 def test_the_candidate_cannot_read_the_parents_secrets(secret):
@@ -69,9 +72,9 @@ def test_the_network_is_cut():
              "except OSError as e:\n    print('refused', e.errno)\n"
              "import subprocess\nprint(open('/proc/net/dev').read().count(':'))\n")
     result = run_python({"probe.py": probe}, "probe.py")
-    assert "CONNECTED" not in result.stdout and "refused" in result.stdout
-    # a new network namespace has one interface, lo
-    assert result.stdout.strip().splitlines()[-1] == "1"
+    assert "CONNECTED" not in result.stdout and "refused" in result.stdout  # Landlock ABI >= 4 refuses TCP too
+    if "netns" in result.isolation:  # a new network namespace has one interface, lo
+        assert result.stdout.strip().splitlines()[-1] == "1"
 
 
 def test_a_busy_loop_is_killed_at_the_time_limit():
