@@ -98,7 +98,9 @@ def test_every_rule_is_exercised_here():
                      "fp16_kv_with_quantized_weights",
                      # the split rules, exercised in tests/test_parallel_doctor.py
                      "parallel_sizes_match", "tp_divides_model", "ep_divides_experts", "weights_fit_other_split",
-                     "strategy_supported", "multi_node_needs_head"}
+                     "strategy_supported", "multi_node_needs_head",
+                     # LoRA rules, exercised in tests/test_traces_lora.py
+                     "lora_engine_support", "lora_rank_allowed", "lora_with_flashinfer_fp8", "lora_adapter_targets"}
 
 
 def test_trtllm_key_is_not_enforced_warning():
