@@ -31,17 +31,17 @@ def generate(
     base_url: str = typer.Option(None, help="OpenAI-compatible API root (/v1); default: serve the embedded model."),
     model: str = typer.Option(None, help="Served model name; default: the first the server lists."),
     api_key: str = typer.Option(None, envvar="NANOKIT_API_KEY", show_envvar=True, help="API key, if needed."),
-    samples: int = typer.Option(4, "--samples", "-n", help="Attempts per problem."),
-    concurrency: int = typer.Option(4, help="Most requests in flight at once."),
-    max_tokens: int = typer.Option(8192, help="Cap on each attempt's tokens (reasoning and answer)."),
+    samples: int = typer.Option(4, "--samples", "-n", min=1, help="Attempts per problem."),
+    concurrency: int = typer.Option(4, min=1, help="Most requests in flight at once."),
+    max_tokens: int = typer.Option(8192, min=1, help="Cap on each attempt's tokens (reasoning and answer)."),
     reasoning: bool = typer.Option(True, "--reasoning/--no-reasoning", help="Thinking on (the default) or off."),
-    reasoning_budget: int = typer.Option(None, help="Cap on reasoning tokens (the model card's two-call method)."),
-    seed: int = typer.Option(None, help="Attempt i uses seed + i (same requests when resumed)."),
+    reasoning_budget: int = typer.Option(None, min=1, help="Cap on reasoning tokens (the model card's two-call method)."),
+    seed: int = typer.Option(None, min=0, help="Attempt i uses seed + i (same requests when resumed)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Record attempts without running verifiers."),
 ) -> None:
     """Run n attempts per problem; every finished attempt is appended to --out at once (resume by re-running).
 
-    Example: nanokit traces generate problems.jsonl -o results.jsonl --base-url http://127.0.0.1:8000/v1 -n 8
+    Example: nanokit traces generate --out results.jsonl --base-url http://127.0.0.1:8000 --samples 8 problems.jsonl
     """
     from nanokit.endpoint import attach
     from nanokit.traces import GenerationConfig, generate_traces, load_problems
@@ -80,7 +80,10 @@ def stats(
     k: str = typer.Option("1", help="Comma-separated k for pass@k, e.g. 1,4."),
     plot: Path = typer.Option(None, help="Write the pass-rate-per-problem figure here (.html)."),
 ) -> None:
-    """Per-problem pass rate, pass@k (unbiased estimator), tokens; optionally the figure as HTML."""
+    """Per-problem pass rate, pass@k (unbiased estimator), tokens; optionally the figure as HTML.
+
+    Example: nanokit traces stats --k 1,4 --plot pass_rate.html results.jsonl
+    """
     from nanokit.traces import pass_rate_figure, problem_stats, read_attempts, stats_table
 
     try:
@@ -100,9 +103,12 @@ def stats(
 def export(
     results: Path = typer.Argument(..., help="Results JSONL from `nanokit traces generate`."),
     out: Path = typer.Option(..., "--out", "-o", help="SFT JSONL to write (chat messages, reasoning kept)."),
-    per_problem: int = typer.Option(None, help="Keep at most this many accepted attempts per problem."),
+    per_problem: int = typer.Option(None, min=1, help="Keep at most this many accepted attempts per problem."),
 ) -> None:
-    """Write the verifier-accepted attempts as chat-format SFT data (reasoning_content in the assistant turn)."""
+    """Write the verifier-accepted attempts as chat-format SFT data (reasoning_content in the assistant turn).
+
+    Example: nanokit traces export --out sft.jsonl --per-problem 2 results.jsonl
+    """
     from nanokit.traces import export_sft
 
     typer.echo(f"{export_sft(results, out, per_problem=per_problem)} accepted attempts written to {out}")
@@ -111,9 +117,12 @@ def export(
 @traces_app.command("triton-problems")
 def triton_problem_set(
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the PyTorch -> Triton problem set (JSONL)."),
-    cases: int = typer.Option(3, help="Generated inputs per problem."),
+    cases: int = typer.Option(3, min=1, help="Generated inputs per problem."),
 ) -> None:
-    """Write the built-in PyTorch -> Triton problems (verified with Triton's interpreter on CPU)."""
+    """Write the built-in PyTorch -> Triton problems (verified with Triton's interpreter on CPU).
+
+    Example: nanokit traces triton-problems --out triton.jsonl --cases 3
+    """
     from nanokit.traces import save_problems, triton_problems
 
     problems = triton_problems(cases=cases)
