@@ -8,7 +8,8 @@ DIR for --model holds the real config.json (weights are not needed: the server r
 Steps (`--steps`, run in this order):
 
     serve   the generator's spec (LaunchSpec: H200, BF16, --context, --max-num-seqs) started through VLLMServer;
-            the planner's figures against what vLLM logged while starting
+            the planner's figures against what vLLM logged while starting, and the start's phases
+            (nanokit.startup_timeline)
     bench   `vllm bench serve` and `nanokit bench` on that server at each --bench-concurrency (validate.py's
             child processes, with each client's CPU time), >= 4 ABBA rounds: output throughput, median TPOT
             and median TTFT compared as the median and range of per-round ratios, and each client's median
@@ -187,7 +188,9 @@ def step_serve(args: argparse.Namespace, report: Report):
         raise
     text = (args.out / "serve.log").read_text(errors="replace")
     report.data["launch"].update(accepted=True, startup_s=round(server.startup_seconds, 1),
+                                 startup_timeline=server.startup_timeline().to_dict(),
                                  command_as_run=server.command(str(args.model)))
+    print(server.startup_timeline().describe(), flush=True)
     report.data["planner"] = [planner_entry(spec, args, parse_startup_log(text), text)]
     _print_planner(report.data["planner"][-1])
     report.save()
