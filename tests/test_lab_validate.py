@@ -83,3 +83,20 @@ def test_ttft_waves_split_the_first_burst_from_the_rest():
 
 def test_vllm_client_saves_per_request_times_for_the_wave_split():
     assert "--save-detailed" in vllm_argv(W, Path("/tmp/v.json"))
+
+
+def test_counts_at_bounds_flag_a_client_that_times_less_than_the_server(tmp_path):
+    import json
+    import math
+
+    from nanokit.lab.validate import _at_bounds
+
+    server = {0.1: 0.0, 0.25: 3.0, 0.5: 4.0, 1.0: 4.0, math.inf: 4.0}
+    result = tmp_path / "nanokit-0.json"
+    result.write_text(json.dumps({"ttfts": [0.05, 0.2, 0.3, 0.4], "errors": ["", "", "", ""]}))
+    rows = _at_bounds(server, result)
+    assert rows == {"bounds": [0.1, 0.25, 0.5], "server": [0.0, 3.0, 4.0], "client": [1, 2, 4]}
+    runs = [ClientRun("nanokit", 0, 1.0, 1.0, 250.0, 10, 0, 0.1, 1.0, ttft_at_bounds=rows),
+            ClientRun("vllm", 0, 1.0, 1.0, 300.0, 10, 0, 0.1, 1.0, ttft_at_bounds={**rows, "client": [0, 2, 4]})]
+    flagged = summarize(runs)["server_ttft"]
+    assert flagged["nanokit"]["runs_below_server"] == 1 and flagged["vllm"]["runs_below_server"] == 0

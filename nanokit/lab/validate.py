@@ -97,6 +97,9 @@ class ClientRun:
     server_ttft_requests: float | None = None  # requests in that histogram delta, warm-ups dropped
     p90_ttft_ms: float | None = None
     server_p90_ttft_ms: float | None = None
+    # At each of the server's bucket bounds (s): how many requests the server and the client timed at or
+    # below it. The client's TTFT of a request includes the server's, so its count should never be higher.
+    ttft_at_bounds: dict | None = None
 
     @property
     def cpu_us_per_token(self) -> float:
@@ -233,7 +236,27 @@ def with_server_ttft(client: Callable[..., ClientRun], w: Workload, round_: int,
     delta = drop_lowest(delta, max(round(delta.get(math.inf, 0.0)) - w.num_prompts, 0))
     median, p90 = histogram_quantile(delta, 0.5), histogram_quantile(delta, 0.9)
     return replace(run, server_median_ttft_ms=None if median is None else 1000 * median,
-                   server_p90_ttft_ms=None if p90 is None else 1000 * p90, server_ttft_requests=delta.get(math.inf))
+                   server_p90_ttft_ms=None if p90 is None else 1000 * p90, server_ttft_requests=delta.get(math.inf),
+                   ttft_at_bounds=_at_bounds(delta, folder / f"{run.client}-{round_}.json"))
+
+
+def _at_bounds(server: dict[float, float], result: Path) -> dict | None:
+    """Server and client counts at the bucket bounds where anything changes (see ClientRun.ttft_at_bounds)."""
+    try:
+        d = load_result(result)
+    except (OSError, ValueError):
+        return None
+    ttfts = [t for t, e in zip(d.get("ttfts") or [], d.get("errors") or [""] * len(d.get("ttfts") or [])) if t and not e]
+    if not ttfts or not server:
+        return None
+    rows, everything = [], server.get(math.inf, 0.0)
+    for bound in (b for b in server if not math.isinf(b)):
+        served, timed = server[bound], sum(t <= bound for t in ttfts)
+        if served or timed:
+            rows.append((bound, served, timed))
+        if served >= everything and timed >= len(ttfts):
+            break
+    return {"bounds": [r[0] for r in rows], "server": [r[1] for r in rows], "client": [r[2] for r in rows]}
 
 
 def summarize(runs: list[ClientRun]) -> dict:
@@ -267,7 +290,10 @@ def summarize(runs: list[ClientRun]) -> dict:
             "server_median_ms": median(client, "server_median_ttft_ms") if ratios else None,
             "client_over_server": statistics.median(ratios) if ratios else None,
             "client_over_server_range": [min(ratios), max(ratios)] if ratios else None,
-            "mean_over_median": statistics.median(mean_ratios) if mean_ratios else None}
+            "mean_over_median": statistics.median(mean_ratios) if mean_ratios else None,
+            # runs where, at some bucket bound, the client timed more requests as done than the server did
+            "runs_below_server": sum(1 for r in runs if r.client == client and r.ttft_at_bounds and any(
+                c > s for c, s in zip(r.ttft_at_bounds["client"], r.ttft_at_bounds["server"])))}
     for field in ("output_throughput", "median_tpot_ms"):
         out[field]["within_target"] = abs(out[field]["paired_ratio"] - 1) <= TARGET
     return out
