@@ -34,6 +34,7 @@ from nanokit.parsing import (
 from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
 from nanokit.process import free_port
 from nanokit.server import ServerState, VLLMServer
+from nanokit.startup_timeline import StartupPhase, StartupTimeline, parse_startup_timeline
 from nanokit.toolkit import Tool, ToolExecution, as_tool, execute_tool_call, execute_tool_calls, tool_schema
 from nanokit.tools import ToolLoopResult, ToolStep, iter_tool_loop, run_tool_loop
 from nanokit.weights import ensure_local
@@ -66,6 +67,8 @@ __all__ = [
     "ServerFeatures",
     "ServerState",
     "StartCancelled",
+    "StartupPhase",
+    "StartupTimeline",
     "Tool",
     "ToolCall",
     "ToolCallDelta",
@@ -95,6 +98,7 @@ __all__ = [
     "local_gpus",
     "node_commands",
     "parse_completion",
+    "parse_startup_timeline",
     "plan_launch",
     "plan_memory",
     "probe_server",

@@ -45,6 +45,7 @@ from nanokit.errors import (
 )
 from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, REASONING_PARSER, TOOL_PARSER, LaunchSpec
 from nanokit.process import Child, free_port, is_loopback, port_is_free, spawn
+from nanokit.startup_timeline import StartupTimeline, timeline_from_lines
 
 DEFAULT_REASONING_PARSER = REASONING_PARSER
 DEFAULT_TOOL_CALL_PARSER = TOOL_PARSER
@@ -59,6 +60,8 @@ class ServerState(str, enum.Enum):
     STOPPED = "stopped"
     FAILED = "failed"
 
+
+_START_LINES = 20_000  # start-up lines kept for the timeline; a start prints a few hundred
 
 _live_servers: weakref.WeakSet[VLLMServer] = weakref.WeakSet()
 
@@ -158,6 +161,7 @@ class VLLMServer:
         self.state = ServerState.NEW
         self.log_file = Path(log_file) if log_file else None
         self.logs: collections.deque[str] = collections.deque(maxlen=log_lines)
+        self._start_lines: list[tuple[float, str]] = []  # (seconds since spawn, line) while starting
         self.started_at: float | None = None
         self.startup_seconds: float | None = None
         self._listeners: list[Callable[[str], None]] = []
@@ -310,6 +314,8 @@ class VLLMServer:
             log_dir.mkdir(parents=True, exist_ok=True)
             self.log_file = log_dir / f"vllm-{self.port}-{time.strftime('%Y%m%d-%H%M%S')}.log"
         self.logs.clear()
+        self._start_lines = []
+        self.startup_seconds = None
         self.started_at = time.monotonic()
         # Under the guard (nanokit/process.py): the tree ends if this process dies without calling stop(),
         # SIGKILL included, and if the guard itself is killed.
@@ -318,6 +324,8 @@ class VLLMServer:
 
     def _on_log_line(self, line: str) -> None:
         self.logs.append(line)
+        if self.state is ServerState.STARTING and len(self._start_lines) < _START_LINES:
+            self._start_lines.append((time.monotonic() - self.started_at, line))
         for listener in list(self._listeners):
             with contextlib.suppress(Exception):  # a broken view must not stop log capture
                 listener(line)
@@ -351,6 +359,13 @@ class VLLMServer:
     def _raise_if_cancelled(self) -> None:
         if self._cancel.is_set():
             raise StartCancelled("The server was stopped before it finished starting; call start() to try again.")
+
+    def startup_timeline(self) -> StartupTimeline:
+        """The last start split into phases (nanokit.startup_timeline), timed by when each log line arrived.
+
+        During a start it holds the phases finished so far; once started, `total_s` is the time to /health.
+        """
+        return timeline_from_lines(list(self._start_lines), total_s=self.startup_seconds)
 
     def log_tail(self, lines: int = 25) -> str:
         return "\n".join(list(self.logs)[-lines:])

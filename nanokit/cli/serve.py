@@ -38,6 +38,7 @@ def serve(
         typer.echo("[nanokit] interrupted while starting; stopped.", err=True)
         raise typer.Exit(130) from None
     banner = (
+        f"\n{server.startup_timeline().describe()}\n"
         f"\nServing {server.model_name} at {server.base_url}\n"
         f"Try:  curl {server.base_url}/chat/completions -H 'Content-Type: application/json' "
         f"""-d '{{"model": "{server.model_name}", "messages": [{{"role": "user", "content": "Hello"}}]}}'"""

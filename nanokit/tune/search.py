@@ -345,6 +345,8 @@ def _card(config: TuneConfig, study: optuna.Study, clock: _Clock, evaluator: Eva
         "budget_s": config.budget_s,
         "elapsed_s": round(clock.elapsed(), 1),
         "start_seconds": [round(s, 1) for s in starts],
+        # what each restart paid, phase by phase (nanokit.startup_timeline); a fake evaluator has none
+        "start_phases": [t.to_dict() for t in getattr(evaluator, "start_timelines", [])],
         # a grid over the same space: every setting started once, every concurrency run at the longest length
         "grid_estimate_s": round(space.server_settings() * (mean_start + top_rung)),
         "trials": len(trials),
