@@ -8,7 +8,7 @@ generation and metrics) and `nanokit.agents` (LangGraph agents; imported on dema
 from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant, local_gpus
 from nanokit.chat import PRESETS, ChatResult, Done, SamplingPreset, chat, probe_server, stream_chat
 from nanokit.doctor import Finding, diagnose, launch_problem
-from nanokit.endpoint import Endpoint, HasEndpoint, ServerFeatures, attach
+from nanokit.endpoint import Endpoint, HasEndpoint, ServerFeatures, api_root, attach
 from nanokit.errors import (
     ConfigError,
     ModelNotFoundError,
@@ -20,6 +20,8 @@ from nanokit.errors import (
 )
 from nanokit.example_tools import EXAMPLE_TOOLS, calculate_tip, calculator, get_weather
 from nanokit.launch import LaunchSpec, render_shell
+from nanokit.nodes import NodeCommand, node_commands
+from nanokit.parallel import strategy_name
 from nanokit.parsing import (
     CompletionParser,
     ContentDelta,
@@ -32,6 +34,7 @@ from nanokit.parsing import (
 from nanokit.planner import MemoryPlan, ModelShape, plan_launch, plan_memory
 from nanokit.process import free_port
 from nanokit.server import ServerState, VLLMServer
+from nanokit.startup_timeline import StartupPhase, StartupTimeline, parse_startup_timeline
 from nanokit.toolkit import Tool, ToolExecution, as_tool, execute_tool_call, execute_tool_calls, tool_schema
 from nanokit.tools import ToolLoopResult, ToolStep, iter_tool_loop, run_tool_loop
 from nanokit.weights import ensure_local
@@ -56,6 +59,7 @@ __all__ = [
     "ModelNotFoundError",
     "ModelShape",
     "NanokitError",
+    "NodeCommand",
     "PortInUseError",
     "ReasoningDelta",
     "SamplingPreset",
@@ -63,6 +67,8 @@ __all__ = [
     "ServerFeatures",
     "ServerState",
     "StartCancelled",
+    "StartupPhase",
+    "StartupTimeline",
     "Tool",
     "ToolCall",
     "ToolCallDelta",
@@ -71,6 +77,7 @@ __all__ = [
     "ToolLoopResult",
     "ToolStep",
     "VLLMServer",
+    "api_root",
     "as_tool",
     "attach",
     "calculate_tip",
@@ -89,12 +96,15 @@ __all__ = [
     "iter_tool_loop",
     "launch_problem",
     "local_gpus",
+    "node_commands",
     "parse_completion",
+    "parse_startup_timeline",
     "plan_launch",
     "plan_memory",
     "probe_server",
     "render_shell",
     "run_tool_loop",
+    "strategy_name",
     "stream_chat",
     "tool_schema",
 ]

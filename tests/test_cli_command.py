@@ -5,8 +5,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from nanokit.catalog import GPUS, VARIANTS
 from nanokit.cli import app
 from nanokit.launch import LaunchSpec
+from nanokit.tune import recommended_spec
 
 runner = CliRunner()
 
@@ -17,8 +19,10 @@ def test_command_json_for_every_engine_and_variant(engine, variant, gpu):
     result = runner.invoke(app, ["command", "--engine", engine, "--variant", variant, "--gpu", gpu, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"argv", "env", "shell", "warnings", "files"}
-    spec = LaunchSpec(engine=engine, variant=variant, gpu=gpu)
+    assert set(data) == {"argv", "env", "shell", "warnings", "files", "goal", "chosen", "nodes"}
+    assert data["nodes"][0]["argv"] == data["argv"]  # one node: the same command
+    spec, chosen = recommended_spec(LaunchSpec(engine=engine, variant=variant, gpu=gpu), "latency")
+    assert data["chosen"] == chosen and data["goal"] == "latency"
     assert data["argv"] == spec.argv() and data["env"] == spec.env() and data["shell"] == spec.shell()
     assert ("nano_v3.yaml" in data["files"]) == (engine == "trtllm")
 
@@ -74,3 +78,66 @@ def test_plan_impossible_exits_non_zero():
     assert "error: BF16 weights need" in result.stderr
     missing = runner.invoke(app, ["plan", "--config", "/nonexistent/dir"])
     assert missing.exit_code == 1 and "config.json" in missing.stderr
+
+
+def _fits_at_all(gpu, variant):
+    from nanokit.doctor import diagnose
+
+    spec = LaunchSpec(gpu=gpu, variant=variant, concurrency=1, context=32768)
+    return not [f for f in diagnose(spec) if f.severity == "error"]
+
+
+@pytest.mark.parametrize("goal", [[], ["--goal", "balanced"], ["--goal", "throughput"],
+                                  ["--goal", "slo", "--tpot-ms", "10"]])
+def test_defaults_never_give_a_refused_command(goal):
+    """Only --gpu and --variant (and a goal): every catalogued pair that fits at all gives a command, every engine."""
+    checked = 0
+    for gpu in GPUS:
+        for variant in VARIANTS:
+            if not _fits_at_all(gpu, variant):
+                continue
+            for engine in ("vllm", "sglang", "trtllm"):
+                result = runner.invoke(app, ["command", "--gpu", gpu, "--variant", variant, "--engine", engine,
+                                             *goal, "--json"])
+                assert result.exit_code == 0, (gpu, variant, engine, result.output)
+                data = json.loads(result.stdout)
+                assert not [w for w in data["warnings"] if w.startswith("warning: batches_past")]
+                checked += 1
+    assert checked >= 3 * 15
+
+
+def test_the_trtllm_h100_default_that_was_refused_now_fits_and_says_why():
+    result = runner.invoke(app, ["command", "--engine", "trtllm", "--gpu", "h100", "--variant", "bf16"])
+    assert result.exit_code == 0, result.output
+    assert "max_batch_size: 51" in result.stdout
+    assert "# chosen for latency: --concurrency 51" in result.stderr and "Capped at 51" in result.stderr
+
+
+def test_values_the_user_set_are_kept_and_judged_by_the_doctor():
+    refused = runner.invoke(app, ["command", "--gpu", "h100", "--variant", "bf16", "--concurrency", "64"])
+    assert refused.exit_code == 1 and "pass --concurrency 51" in refused.stderr
+    kept = runner.invoke(app, ["command", "--gpu", "h200", "--goal", "throughput", "--context", "2048",
+                               "--concurrency", "768", "--max-num-batched-tokens", "4096", "--json"])
+    assert kept.exit_code == 0, kept.output
+    argv = json.loads(kept.stdout)["argv"]
+    assert argv[argv.index("--max-num-seqs") + 1] == "768"
+    assert argv[argv.index("--max-num-batched-tokens") + 1] == "4096"
+    # the capture size was left unset, so the planner covers the user's 768 sequences with graphs
+    assert argv[argv.index("--max-cudagraph-capture-size") + 1] == "768"
+    chosen = json.loads(kept.stdout)["chosen"]
+    assert not any(line.startswith(("--concurrency", "--max-num-batched-tokens")) for line in chosen)
+    fp8_kv = runner.invoke(app, ["command", "--variant", "fp8", "--kv-cache-dtype", "auto", "--json"])
+    assert "--kv-cache-dtype" not in json.loads(fp8_kv.stdout)["argv"]
+    assert any("served with an FP8 KV cache" in w for w in json.loads(fp8_kv.stdout)["warnings"])
+
+
+def test_goal_options_are_checked():
+    result = runner.invoke(app, ["command", "--tpot-ms", "10"])
+    assert result.exit_code == 1 and "--goal slo" in result.stderr
+    result = runner.invoke(app, ["command", "--goal", "fast"])
+    assert result.exit_code == 1 and "Unknown goal" in result.stderr
+    throughput = json.loads(runner.invoke(app, ["command", "--goal", "throughput", "--variant", "fp8",
+                                                "--json"]).stdout)
+    argv = throughput["argv"]
+    assert argv[argv.index("--max-num-seqs") + 1] == "512" and argv[argv.index("--kv-cache-dtype") + 1] == "fp8"
+    assert throughput["goal"] == "throughput"

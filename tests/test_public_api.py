@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGES = ["nanokit", "nanokit.tiny", "nanokit.bench", "nanokit.agents", "nanokit.tune"]
+PACKAGES = ["nanokit", "nanokit.tiny", "nanokit.bench", "nanokit.agents", "nanokit.tune", "nanokit.traces"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

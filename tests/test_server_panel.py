@@ -93,3 +93,18 @@ def test_launch_is_refused_while_a_server_starts(never_healthy_vllm):
     while panel.start_button.disabled and time.monotonic() < deadline:
         time.sleep(0.05)
     assert running.pid is None
+
+
+def test_timeline_bar_has_one_segment_per_present_phase_and_names_the_absent():
+    from pathlib import Path
+
+    from nanokit import parse_startup_timeline
+    from widgets.server_panel import timeline_html
+
+    log = Path(__file__).parent / "data" / "vllm_logs" / "cpu-0.32" / "embedded-cold.log"
+    timeline = parse_startup_timeline(log.read_text(encoding="utf-8"))
+    bar = timeline_html(timeline)
+    assert bar.count("class='nanokit-phase'") == len(timeline.present) == 6
+    assert "data-phase='compile'" in bar and "data-phase='cuda_graphs'" not in bar
+    assert "not in the log: CUDA graphs" in bar and "compile cache: miss" in bar
+    assert timeline_html(parse_startup_timeline("")) == ""

@@ -23,6 +23,9 @@ def test_tune_on_cpu_measures_settings_and_writes_a_run_card(tmp_path):
     settings = {json.dumps(p["setting"], sort_keys=True) for p in card["points"]}
     assert len(card["points"]) >= 2 and len(settings) == 2 and len(card["start_seconds"]) == 2
     assert card["elapsed_s"] <= 240 + max(card["start_seconds"])
+    # each restart's phases are on the card; VLLM_USE_AOT_COMPILE=0 reached the server (no AOT cache line)
+    assert len(card["start_phases"]) == len(card["start_seconds"])
+    assert all(t["compile_cache"] is None and t["phases"][2]["seconds"] is not None for t in card["start_phases"])
     assert all(p["metrics"]["failed"] == 0 and p["metrics"]["output_throughput"] > 0 for p in card["points"])
     chosen = card["chosen"]
     assert chosen["score"] == max(p["score"] for p in card["points"] if p["trial"] == chosen["trial"]

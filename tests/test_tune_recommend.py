@@ -68,5 +68,52 @@ def test_recommended_spec_fills_only_what_the_user_left_unset():
     spec, reasons = recommended_spec(mine, "throughput", user_set={"concurrency"})
     argv = spec.argv()
     assert spec.concurrency == 32 and argv.count("--max-num-batched-tokens") == 1 and "4096" in argv
-    assert not any(r.startswith(("--max-num-seqs", "--max-num-batched-tokens")) for r in reasons)
+    assert not any(r.startswith(("--concurrency", "--max-num-batched-tokens")) for r in reasons)
     assert spec.kv_cache_dtype == "fp8"
+
+
+def test_throughput_takes_larger_chunks_only_where_they_cost_no_sequences():
+    roomy, _ = recommend("h200", "bf16", "throughput", 8192)  # 512 fit either way
+    assert roomy.max_num_batched_tokens == 16384
+    tight, reasons = recommend("h100", "bf16", "throughput", 32768)  # 16,384's activations would cost sequences
+    latency, _ = recommend("h100", "bf16", "latency", 32768)
+    assert tight.max_num_batched_tokens == 8192 and tight.max_num_seqs >= latency.max_num_seqs
+    assert any("Not the offline 16,384" in r for r in reasons)
+
+
+def test_a_capture_size_the_user_set_is_kept_and_the_planner_covers_its_own_concurrency():
+    from nanokit.tune import recommended_spec
+
+    mine = LaunchSpec(gpu="h200", context=2048, concurrency=768, max_cudagraph_capture_size=256)
+    spec, reasons = recommended_spec(mine, "throughput", user_set={"concurrency"})
+    assert spec.max_cudagraph_capture_size == 256 and "batches_past_cuda_graphs" in {f.rule for f in diagnose(spec)}
+    assert not any(r.startswith("--max-cudagraph-capture-size") for r in reasons)
+    unset = mine.with_(max_cudagraph_capture_size=None)
+    spec, reasons = recommended_spec(unset, "throughput", user_set={"concurrency"})
+    assert spec.max_cudagraph_capture_size == 768 and "batches_past_cuda_graphs" not in {f.rule for f in diagnose(spec)}
+    assert spec.goal == Goal(name="throughput")
+
+
+def test_sglang_and_trtllm_keep_their_own_batching_defaults():
+    from nanokit.tune import recommended_spec
+
+    for engine in ("sglang", "trtllm"):
+        spec, reasons = recommended_spec(LaunchSpec(engine=engine, gpu="h200", variant="fp8"), "throughput")
+        assert spec.max_num_batched_tokens is None and spec.max_cudagraph_capture_size is None
+        assert [r.split()[0] for r in reasons] == ["--kv-cache-dtype", "--concurrency"]
+
+
+def test_a_run_card_for_another_goal_or_checkpoint_is_not_used(tmp_path):
+    from nanokit.tune import recommended_spec
+
+    card = {"hardware": {"gpu": "H200 141GB"}, "model": "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16",
+            "goal": {"name": "throughput", "ttft_ms": None, "tpot_ms": None},
+            "chosen": {"concurrency": 200, "setting": {"max_num_seqs": 200, "max_num_batched_tokens": None},
+                       "metrics": {"output_throughput": 12000.0, "median_tpot_ms": 20.0, "median_ttft_ms": 900.0}}}
+    cards = [(tmp_path / "card.json", card)]
+    spec, reasons = recommended_spec(LaunchSpec(gpu="h200"), "throughput", run_cards=cards)
+    assert spec.concurrency == 200 and any("measured on this GPU (card.json)" in r for r in reasons)
+    assert spec.max_num_batched_tokens == 16384  # the rule: the card had none, and 200 sequences fit with it
+    for variant, goal in (("bf16", "latency"), ("fp8", "throughput")):
+        spec, reasons = recommended_spec(LaunchSpec(gpu="h200", variant=variant), goal, run_cards=cards)
+        assert spec.concurrency != 200 and not any("measured on this GPU" in r for r in reasons)

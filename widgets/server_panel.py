@@ -1,6 +1,7 @@
 """ServerPanel: start, stop or attach to a vLLM server, with its status, base URL and a live log tail.
 
 `launch(spec)` serves a LaunchSpec (the command generator's "Launch here") with a fresh in-kernel server.
+While the server starts and once it runs, a bar shows its start-up phases (`VLLMServer.startup_timeline()`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from collections.abc import Callable
 
 import ipywidgets as W
 
-from nanokit import Endpoint, LaunchSpec, NanokitError, ServerState, StartCancelled, VLLMServer, attach
+from nanokit import (
+    Endpoint,
+    LaunchSpec,
+    NanokitError,
+    ServerState,
+    StartCancelled,
+    StartupTimeline,
+    VLLMServer,
+    attach,
+)
 
 _STATUS_STYLE = {
     "new": ("#6b7280", "not started"),
@@ -21,6 +31,34 @@ _STATUS_STYLE = {
     "stopped": ("#6b7280", "stopped"),
     "failed": ("#b91c1c", "failed"),
 }
+_PHASE_COLOURS = {"process": "#9ca3af", "weights": "#2563eb", "compile": "#d97706", "warmup": "#7c3aed",
+                  "kv_cache": "#059669", "cuda_graphs": "#db2777", "ready": "#0891b2", "health": "#d1d5db"}
+
+
+def timeline_html(timeline: StartupTimeline) -> str:
+    """The start-up phases as one horizontal bar (widths in proportion to seconds) with a legend below."""
+    total = timeline.total_s if timeline.total_s is not None else timeline.accounted_s
+    if total <= 0 or not timeline.present:
+        return ""
+    parts = [(p.name, p.label, p.seconds) for p in timeline.present]
+    if timeline.total_s is not None and timeline.total_s > timeline.accounted_s:
+        parts.append(("health", "until /health", timeline.total_s - timeline.accounted_s))
+    segments = "".join(
+        f"<div class='nanokit-phase' data-phase='{name}' title='{html.escape(label)}: {seconds:.1f} s' "
+        f"style='width:{100 * seconds / total:.2f}%;background:{_PHASE_COLOURS[name]}'></div>"
+        for name, label, seconds in parts)
+    legend = " · ".join(f"<span style='color:{_PHASE_COLOURS[name]}'>■</span> {html.escape(label)} {seconds:.1f} s"
+                        for name, label, seconds in parts)
+    notes = []
+    if timeline.absent:
+        labels = [p.label for p in timeline.phases if not p.present]
+        notes.append("not in the log: " + ", ".join(labels))
+    if timeline.compile_cache:
+        notes.append(f"compile cache: {timeline.compile_cache}")
+    note = f"<br><span style='color:#6b7280'>{html.escape('; '.join(notes))}</span>" if notes else ""
+    return (f"<div><b>Start-up:</b> {total:.1f} s"
+            f"<div style='display:flex;height:14px;width:100%;max-width:640px;border-radius:3px;overflow:hidden'>"
+            f"{segments}</div><small>{legend}{note}</small></div>")
 
 
 class ServerPanel(W.VBox):
@@ -44,6 +82,7 @@ class ServerPanel(W.VBox):
         self.status = W.HTML()
         self.url = W.HTML()
         self.message = W.HTML()
+        self.timeline = W.HTML()
         self.start_button = W.Button(description="Start server", button_style="success", icon="play")
         self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
         self.attach_url = W.Text(placeholder="http://127.0.0.1:8000/v1", description="Attach to:",
@@ -62,6 +101,7 @@ class ServerPanel(W.VBox):
             W.HBox([self.start_button, self.stop_button]),
             W.HBox([self.attach_url, self.attach_key, self.attach_button]),
             self.message,
+            self.timeline,
             self.log_box,
         ])
         self._render_status(self.server.state.value)
@@ -198,3 +238,5 @@ class ServerPanel(W.VBox):
     def _flush_log(self) -> None:
         self._log_dirty.clear()
         self.log_view.value = self.server.log_tail(self._log_lines)
+        if isinstance(self.endpoint, VLLMServer) or self.server.state is ServerState.STARTING:
+            self.timeline.value = timeline_html(self.server.startup_timeline())

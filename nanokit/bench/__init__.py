@@ -19,6 +19,7 @@ from nanokit.bench.client import AiohttpStreams, RequestOptions, send_request
 from nanokit.bench.feed import LiveFeed
 from nanokit.bench.metrics import SLO, BenchmarkMetrics, LatencyStats, calculate_metrics, timeline
 from nanokit.bench.records import RequestRecord, failed_record
+from nanokit.bench.replicas import format_replica_load, replica_load
 from nanokit.bench.results import (
     comparison_rows,
     comparison_table,
@@ -59,9 +60,11 @@ __all__ = [
     "comparison_rows",
     "comparison_table",
     "failed_record",
+    "format_replica_load",
     "format_report",
     "load_result",
     "pareto_front",
+    "replica_load",
     "run_benchmark",
     "run_sweep",
     "run_to_dict",

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from nanokit.bench.replicas import format_replica_load, replica_load
 from nanokit.bench.runner import BenchmarkRun
 
 # The columns a comparison shows, as (heading, result field, digits).
@@ -169,5 +170,8 @@ def format_report(run: BenchmarkRun) -> str:
     if errors:
         lines.append("{:-^60}".format(" Errors (distinct) "))
         lines += errors[:5]
+    replicas = format_replica_load(replica_load(run.server_samples))
+    if replicas:  # a data-parallel server: each engine's share, from /metrics' engine labels
+        lines += ["{:-^60}".format(" Per-replica load (/metrics engine label) "), replicas]
     lines.append("=" * 60)
     return "\n".join(lines)

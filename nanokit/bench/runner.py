@@ -29,18 +29,19 @@ from nanokit.bench.workloads import BenchRequest, ServerTokenizer, Tokenizer, Wo
 from nanokit.endpoint import (
     Endpoint,
     HasEndpoint,
+    api_root,
     auth_headers,
     endpoint_of,
     pick_model,
     served_models,
     unreachable,
 )
-from nanokit.errors import ConfigError
+from nanokit.errors import ConfigError, argument
 
 
 @dataclass(frozen=True, kw_only=True)
 class BenchmarkConfig:
-    """One benchmark run against an OpenAI-compatible server (`base_url` ends in /v1)."""
+    """One benchmark run against an OpenAI-compatible server (`base_url`: its root or its /v1 API root)."""
 
     base_url: str
     model: str | None = None  # None: the first model the server lists
@@ -68,14 +69,18 @@ class BenchmarkConfig:
         return cls(base_url=endpoint.base_url, model=endpoint.model_name, api_key=endpoint.api_key, **options)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", api_root(self.base_url))  # frozen: normalised once, here
         if self.endpoint not in ("completions", "chat"):
-            raise ConfigError(f"endpoint must be 'completions' or 'chat', got {self.endpoint!r}.")
+            raise ConfigError(f"{argument('endpoint')} must be 'completions' or 'chat', not {self.endpoint!r}.")
         if self.max_concurrency is not None and self.max_concurrency < 1:
-            raise ConfigError(f"max_concurrency must be at least 1 (or None), got {self.max_concurrency}.")
-        if self.request_rate <= 0 or self.burstiness <= 0:
-            raise ConfigError("request_rate and burstiness must be positive (request_rate may be inf).")
+            raise ConfigError(f"{argument('max_concurrency')} must be at least 1 (or left unset for no limit), "
+                              f"not {self.max_concurrency}.")
+        for name in ("request_rate", "burstiness"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{argument(name)} must be positive, not {getattr(self, name)} "
+                                  "(request_rate may be inf).")
         if self.reasoning is not None and self.endpoint != "chat":
-            raise ConfigError("Reasoning on/off applies to the chat endpoint only; pass endpoint='chat'.")
+            raise ConfigError(f"Reasoning on/off applies to the chat endpoint only; pass {argument('endpoint', 'chat')}.")
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ class BenchmarkRun:
 async def check_server(base_url: str, model: str | None = None, *, api_key: str | None = None,
                        timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> str:
     """The served model's name, after checking /v1/models (the same sentences as `Endpoint.models`)."""
-    base_url = base_url.rstrip("/")
+    base_url = api_root(base_url)
     try:
         async with httpx.AsyncClient(timeout=timeout, headers=auth_headers(api_key), transport=transport) as http:
             response = await http.get(f"{base_url}/models")

@@ -9,7 +9,7 @@ and are simply absent when it or a GPU is missing.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -33,6 +33,8 @@ class ServerSample:
     kv_cache_usage: float | None = None
     gpu_util: float | None = None
     gpu_memory_used_gib: float | None = None
+    # DP deployments: the same gauges per engine (vLLM's `engine` label, one per DP rank); see bench.replicas
+    per_engine: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def parse_gauges(text: str) -> dict[str, float]:
@@ -53,6 +55,25 @@ def parse_gauges(text: str) -> dict[str, float]:
             continue
         values[field] = values.get(field, 0.0) + value
     return values
+
+
+def engine_gauges(text: str) -> dict[str, dict[str, float]]:
+    """The known gauges split by their `engine="N"` label (vLLM labels each DP rank's series); {} without one."""
+    engines: dict[str, dict[str, float]] = {}
+    for line in text.splitlines():
+        name, brace, rest = line.partition("{")
+        field_name = GAUGES.get(name)
+        labels, _, value = rest.partition("} ")
+        if not brace or field_name is None or 'engine="' not in labels:
+            continue
+        engine = labels.split('engine="', 1)[1].split('"', 1)[0]
+        try:
+            number = float(value.split()[0])
+        except (IndexError, ValueError):
+            continue
+        gauges = engines.setdefault(engine, {})
+        gauges[field_name] = gauges.get(field_name, 0.0) + number
+    return engines
 
 
 class GpuProbe:
@@ -97,11 +118,13 @@ class ServerScraper:
     async def sample(self, http: httpx.AsyncClient) -> ServerSample:
         now = time.perf_counter()
         gauges: dict[str, float] = {}
+        per_engine: dict[str, dict[str, float]] = {}
         try:
             response = await http.get(self.metrics_url, headers=self._headers, timeout=self._timeout)
             if response.status_code == 200:
                 gauges = parse_gauges(response.text)
+                per_engine = engine_gauges(response.text)
         except Exception:  # noqa: BLE001 - a missing or dead /metrics only leaves a gap in the plot
             gauges = {}  # this sample carries no server gauges; the GPU reading below still counts
         util, memory = self._gpu.read()
-        return ServerSample(time=now, gpu_util=util, gpu_memory_used_gib=memory, **gauges)
+        return ServerSample(time=now, gpu_util=util, gpu_memory_used_gib=memory, per_engine=per_engine, **gauges)

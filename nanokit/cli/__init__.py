@@ -3,8 +3,10 @@
 from nanokit.cli import (
     bench,  # noqa: F401  (registers `nanokit bench`)
     command,  # noqa: F401  (registers `nanokit command` and `nanokit plan`)
+    lab,  # noqa: F401  (registers `nanokit lab`)
     serve,  # noqa: F401  (registers `nanokit serve`)
     tiny,  # noqa: F401  (registers `nanokit tiny build|train|eval`)
+    traces,  # noqa: F401  (registers `nanokit traces generate|stats|export|triton-problems`)
     tune,  # noqa: F401  (registers `nanokit tune`)
     webapp,  # noqa: F401  (registers `nanokit app`; not app.py, which would shadow `app`)
 )

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import typer
 
-from nanokit.cli._app import app
+from nanokit.cli._app import app, fail
 from nanokit.errors import ConfigError, NanokitError
+
+# BenchmarkConfig's parameters whose option is named otherwise (the rest are the parameter with dashes)
+BENCH_OPTIONS = {"max_concurrency": "--concurrency", "num_warmups": "--warmups", "request_timeout": "--timeout"}
 
 
 def _int_list(text: str) -> list[int]:
@@ -53,33 +56,36 @@ def _path_for(json_path: Path | None, label: str, sweeping: bool) -> Path | None
 
 @app.command()
 def bench(
-    base_url: str = typer.Option(..., help="OpenAI-compatible API root, ending in /v1."),
+    base_url: str = typer.Option(..., help="The server: its root (http://host:8000) or its API root (.../v1)."),
     model: str = typer.Option(None, help="Served model name; default: the first the server lists."),
     api_key: str = typer.Option(None, envvar="NANOKIT_API_KEY", show_envvar=True, help="API key, if the server wants one."),
     dataset: str = typer.Option("random", help="random (exact token lengths), chat (built-in set) or jsonl."),
     dataset_path: Path = typer.Option(None, help="JSONL file of {\"prompt\": ...} or {\"messages\": [...]} lines."),
-    input_len: int = typer.Option(128, help="Prompt length in tokens (random dataset)."),
-    output_len: int = typer.Option(128, help="Tokens to generate per request."),
-    num_prompts: int = typer.Option(64, help="Requests per run."),
-    concurrency: int = typer.Option(None, help="Most requests in flight at once; default: no limit."),
-    request_rate: float = typer.Option(math.inf, help="Requests per second (Poisson); default: all at once."),
-    burstiness: float = typer.Option(1.0, help="Gamma shape of arrival gaps: 1 Poisson, <1 burstier, >1 even."),
+    input_len: int = typer.Option(128, min=1, help="Prompt length in tokens (random dataset)."),
+    output_len: int = typer.Option(128, min=1, help="Tokens to generate per request."),
+    num_prompts: int = typer.Option(64, min=1, help="Requests per run."),
+    concurrency: int = typer.Option(None, min=1, help="Most requests in flight at once; default: no limit."),
+    request_rate: float = typer.Option(math.inf, min=0, help="Requests per second (Poisson); default: all at once."),
+    burstiness: float = typer.Option(1.0, min=0, help="Gamma shape of arrival gaps: 1 Poisson, <1 burstier, >1 even."),
     sweep: str = typer.Option(None, help="Comma-separated concurrencies, one run each, e.g. 1,4,16."),
     sweep_rates: str = typer.Option(None, help="Comma-separated request rates, one run each, e.g. 1,2,4."),
     endpoint: str = typer.Option("completions", help="completions or chat."),
     reasoning: bool = typer.Option(None, "--reasoning/--no-reasoning", help="Chat only: thinking on or off."),
     ignore_eos: bool = typer.Option(True, "--ignore-eos/--no-ignore-eos", help="Always generate output-len tokens."),
-    warmups: int = typer.Option(1, help="Unmeasured requests sent first."),
-    slo_ttft_ms: float = typer.Option(None, help="Goodput: TTFT bound in ms."),
-    slo_tpot_ms: float = typer.Option(None, help="Goodput: TPOT bound in ms."),
-    slo_e2el_ms: float = typer.Option(None, help="Goodput: end-to-end bound in ms."),
-    timeout: float = typer.Option(60.0, help="Seconds a request may see no data before it fails."),
-    seed: int = typer.Option(0, help="Seed for prompts and arrival times."),
+    warmups: int = typer.Option(1, min=0, help="Unmeasured requests sent first."),
+    slo_ttft_ms: float = typer.Option(None, min=0, help="Goodput: TTFT bound in ms."),
+    slo_tpot_ms: float = typer.Option(None, min=0, help="Goodput: TPOT bound in ms."),
+    slo_e2el_ms: float = typer.Option(None, min=0, help="Goodput: end-to-end bound in ms."),
+    timeout: float = typer.Option(60.0, min=0, help="Seconds a request may see no data before it fails."),
+    seed: int = typer.Option(0, min=0, help="Seed for prompts and arrival times."),
     no_metrics: bool = typer.Option(False, "--no-server-metrics", help="Do not scrape the server's /metrics."),
     json_path: Path = typer.Option(None, "--json", help="Write results here (one file per point when sweeping)."),
     label: str = typer.Option("", help="Name for this run in results and tables."),
 ) -> None:
-    """Benchmark a server: throughput, TTFT, TPOT, ITL, E2E (vLLM's definitions), reasoning vs answer times."""
+    """Benchmark a server: throughput, TTFT, TPOT, ITL, E2E (vLLM's definitions), reasoning vs answer times.
+
+    Example: nanokit bench --base-url http://127.0.0.1:8000 --num-prompts 32 --concurrency 4
+    """
     from nanokit.bench import (
         SLO,
         BenchmarkConfig,
@@ -129,8 +135,7 @@ def bench(
         if sweeping:
             typer.echo(comparison_table(runs))
     except NanokitError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(exc, options=BENCH_OPTIONS)
     except KeyboardInterrupt:
         typer.echo("[nanokit] interrupted.", err=True)
         raise typer.Exit(130) from None

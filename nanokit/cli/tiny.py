@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from nanokit.cli._app import app
+from nanokit.cli._app import app, fail
 from nanokit.tiny.train import TrainConfig
 
 RECIPE = TrainConfig()  # the CLI's defaults are the shipped weights' recipe
@@ -21,7 +21,10 @@ def build_command(
     random: bool = typer.Option(False, "--random", help="Seeded random weights instead of the shipped trained ones."),
     force: bool = typer.Option(False, "--force", help="Rebuild even if the directory exists."),
 ) -> None:
-    """Build the embedded model's checkpoint directory and print its path."""
+    """Build the embedded model's checkpoint directory and print its path.
+
+    Example: nanokit tiny build --out ./tiny-model
+    """
     from nanokit.tiny import build
 
     typer.echo(build(out, trained=not random, force=force))
@@ -29,18 +32,18 @@ def build_command(
 
 @tiny_app.command("train")
 def train_command(
-    seed: int = typer.Option(RECIPE.seed, "--seed", help="Seed for data, initialisation and batch order."),
-    steps: int = typer.Option(RECIPE.steps, "--steps", help="Optimiser steps."),
-    batch_size: int = typer.Option(RECIPE.batch_size, "--batch-size", help="Conversations per step (each one new)."),
+    seed: int = typer.Option(RECIPE.seed, "--seed", min=0, help="Seed for data, initialisation and batch order."),
+    steps: int = typer.Option(RECIPE.steps, "--steps", min=1, help="Optimiser steps."),
+    batch_size: int = typer.Option(RECIPE.batch_size, "--batch-size", min=1, help="Conversations per step (each one new)."),
     out: Path | None = typer.Option(None, "--out", help="Output folder (default: the package's shipped weights/)."),
     device: str = typer.Option("auto", "--device", help="torch device: cpu, cuda, or auto (cuda when there is one)."),
-    threads: int = typer.Option(RECIPE.threads, "--threads", help="torch CPU threads."),
-    learning_rate: float = typer.Option(RECIPE.learning_rate, "--learning-rate", help="Peak learning rate (cosine schedule)."),
-    warmup_steps: int = typer.Option(RECIPE.warmup_steps, "--warmup-steps", help="Steps of linear learning-rate warm-up."),
+    threads: int = typer.Option(RECIPE.threads, "--threads", min=1, help="torch CPU threads."),
+    learning_rate: float = typer.Option(RECIPE.learning_rate, "--learning-rate", min=0, help="Peak learning rate (cosine schedule)."),
+    warmup_steps: int = typer.Option(RECIPE.warmup_steps, "--warmup-steps", min=0, help="Steps of linear learning-rate warm-up."),
     tie_embeddings: bool = typer.Option(RECIPE.tie_embeddings, "--tie-embeddings/--untied", help="Share input and output embeddings."),
-    save_every: int = typer.Option(RECIPE.save_every, "--save-every", help="Also write OUT/step-N every N steps (0: never)."),
+    save_every: int = typer.Option(RECIPE.save_every, "--save-every", min=0, help="Also write OUT/step-N every N steps (0: never)."),
     max_seconds: float = typer.Option(
-        RECIPE.max_seconds, "--max-seconds", help="Stop and save once this many seconds have passed (0: no limit)."),
+        RECIPE.max_seconds, "--max-seconds", min=0, help="Stop and save once this many seconds have passed (0: no limit)."),
     init_from: Path | None = typer.Option(
         None, "--init-from", help="Continue from this checkpoint folder (its weights and tokenizer): a later stage."),
 ) -> None:
@@ -50,6 +53,8 @@ def train_command(
     18 minutes there; the shipped run passed --max-seconds 1050). Stage 2 continues from it:
     --init-from STAGE1 --steps 3000 --warmup-steps 100 --learning-rate 0.0015 --max-seconds 300
     (weights/training.json records both). On a CPU it runs too, for days.
+
+    Example: nanokit tiny train --steps 200 --out ./my-tiny --device cpu
     """
     from nanokit.errors import ConfigError
     from nanokit.tiny.train import train
@@ -65,27 +70,30 @@ def train_command(
     try:
         report = train(config, out)
     except ConfigError as exc:  # a bad init folder or option: one sentence, no traceback
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(exc)
     typer.echo(f"{report.out_dir}: {report.parameters:,} parameters, final loss {report.final_loss:.4f}, "
                f"{report.seconds:.0f} s")
 
 
 @tiny_app.command("eval")
 def eval_command(
-    n: int = typer.Option(600, "--n", help="Generated held-out cases to run (a sixth of each kind)."),
+    n: int = typer.Option(600, "--n", min=1, help="Generated held-out cases to run (a sixth of each kind)."),
     cases: str = typer.Option("both", "--set", help="Which set: generated, handwritten or both."),
     weights: Path | None = typer.Option(
         None, "--weights", help="A folder `nanokit tiny train` wrote (model.safetensors, tokenizer.json) to serve."),
     model_dir: Path | None = typer.Option(None, "--model-dir", help="A built checkpoint to serve (default: the embedded model)."),
     base_url: str | None = typer.Option(None, "--base-url", help="Evaluate an already running server instead."),
-    seed: int = typer.Option(1234, "--seed", help="Seed of the generated held-out set."),
+    seed: int = typer.Option(1234, "--seed", min=0, help="Seed of the generated held-out set."),
     show_failures: bool = typer.Option(False, "--show-failures", help="Print each failed case."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the rates (and failures) to this file."),
 ) -> None:
-    """Serve the embedded model with vLLM and print its rates on the held-out sets against issue 18's targets."""
+    """Serve the embedded model with vLLM and print its rates on the held-out sets against issue 18's targets.
+
+    Example: nanokit tiny eval --set handwritten --show-failures
+    """
     import json
 
+    from nanokit.errors import NanokitError
     from nanokit.server import VLLMServer, attach
     from nanokit.tiny import SERVED_NAME, build
     from nanokit.tiny.evaluate import (
@@ -123,11 +131,14 @@ def eval_command(
             json_out.write_text(json.dumps(record, indent=1), encoding="utf-8")
         return ok
 
-    if base_url:
-        ok = report(attach(base_url, model=SERVED_NAME))
-    else:
-        if weights is not None:
-            model_dir = build(weights_dir=weights, progress=False)
-        with VLLMServer(model_dir, served_model_name=SERVED_NAME) as server:
-            ok = report(server)
+    try:
+        if base_url:
+            ok = report(attach(base_url, model=SERVED_NAME))
+        else:
+            if weights is not None:
+                model_dir = build(weights_dir=weights, progress=False)
+            with VLLMServer(model_dir, served_model_name=SERVED_NAME) as server:
+                ok = report(server)
+    except NanokitError as exc:  # a server that cannot start or be reached: one sentence, no traceback
+        fail(exc)
     raise typer.Exit(0 if ok else 1)

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import typer
 
-from nanokit.cli._app import app
+from nanokit.cli._app import app, fail
 from nanokit.errors import ConfigError, NanokitError
+
+# TuneConfig's parameters whose option is named otherwise
+TUNE_OPTIONS = {"budget_s": "--budget", "max_trials": "--trials", "study_path": "--study", "out_dir": "--out"}
 
 
 def _base_spec(device: str | None, model: str | None, gpu: str | None, variant: str, context: int | None):
@@ -32,28 +35,31 @@ def _base_spec(device: str | None, model: str | None, gpu: str | None, variant: 
 @app.command(name="tune")
 def tune_command(
     goal: str = typer.Option("throughput", help="latency, balanced, throughput or slo (with --ttft-ms/--tpot-ms)."),
-    budget: float = typer.Option(300.0, help="Seconds the whole tune may take, server restarts included."),
+    budget: float = typer.Option(300.0, min=0, help="Seconds the whole tune may take, server restarts included."),
     model: str = typer.Option(None, help="Checkpoint directory or hub id; default: the embedded model on CPU, "
                                          "the variant's checkpoint on a GPU."),
     device: str = typer.Option(None, help="cpu or gpu; default: gpu when the driver sees one."),
     gpu: str = typer.Option(None, help="Catalogue GPU (h200, b200, ...); default: this machine's."),
     variant: str = typer.Option("bf16", help="Checkpoint on a GPU: bf16, fp8 or nvfp4."),
-    context: int = typer.Option(None, help="--max-model-len of every server; default: the spec's (32768 on a GPU)."),
-    input_len: int = typer.Option(None, help="Prompt length in tokens (random prompts); default 128."),
-    output_len: int = typer.Option(None, help="Tokens generated per request; default 128."),
+    context: int = typer.Option(None, min=1, help="--max-model-len of every server; default: the spec's (32768 on a GPU)."),
+    input_len: int = typer.Option(None, min=1, help="Prompt length in tokens (random prompts); default 128."),
+    output_len: int = typer.Option(None, min=1, help="Tokens generated per request; default 128."),
     dataset: Path = typer.Option(None, help="JSONL file of {\"prompt\": ...} or {\"messages\": [...]} lines."),
-    ttft_ms: float = typer.Option(None, help="slo goal: bound on p90 time to first token, ms."),
-    tpot_ms: float = typer.Option(None, help="slo goal: bound on p90 time per output token, ms."),
+    ttft_ms: float = typer.Option(None, min=0, help="slo goal: bound on p90 time to first token, ms."),
+    tpot_ms: float = typer.Option(None, min=0, help="slo goal: bound on p90 time per output token, ms."),
     study: Path = typer.Option(None, help="Optuna journal file; an existing one resumes. Default: OUT/study.journal."),
     out: Path = typer.Option(Path("tune-results"), help="Directory for the run card, study and server logs."),
-    trials: int = typer.Option(None, help="At most this many server settings; default: as many as the budget allows."),
-    rungs: int = typer.Option(3, help="Run lengths per setting (x3 prompts each); unpromising settings stop early."),
-    min_prompts: int = typer.Option(8, help="Prompts in the shortest run (at least two per concurrent request)."),
-    seed: int = typer.Option(0, help="Seed of the search and the prompts."),
+    trials: int = typer.Option(None, min=1, help="At most this many server settings; default: as many as the budget allows."),
+    rungs: int = typer.Option(3, min=1, help="Run lengths per setting (x3 prompts each); unpromising settings stop early."),
+    min_prompts: int = typer.Option(8, min=1, help="Prompts in the shortest run (at least two per concurrent request)."),
+    seed: int = typer.Option(0, min=0, help="Seed of the search and the prompts."),
     search: str = typer.Option("hyperband", help="hyperband (TPE + early stopping) or grid (every setting and "
                                                  "concurrency at full length: the baseline to compare with)."),
 ) -> None:
-    """Tune server settings and client concurrency for a goal within a time budget; writes a run card."""
+    """Tune server settings and client concurrency for a goal within a time budget; writes a run card.
+
+    Example: nanokit tune --device cpu --goal latency --budget 300
+    """
     from tqdm import tqdm
 
     from nanokit.bench import WorkloadSpec
@@ -88,8 +94,7 @@ def tune_command(
         finally:
             bar.close()
     except NanokitError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(exc, options=TUNE_OPTIONS)
     except KeyboardInterrupt:
         typer.echo("[nanokit] interrupted; the study keeps what was measured, so the same command resumes.", err=True)
         raise typer.Exit(130) from None

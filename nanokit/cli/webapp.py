@@ -1,4 +1,8 @@
-"""`nanokit app`: serve the Voila app (notebooks/app.ipynb) on loopback until Ctrl-C."""
+"""`nanokit app`: serve the Voila app (notebooks/app.ipynb) on loopback until Ctrl-C.
+
+`run_browser_server` is how both `nanokit app` (Voila) and `nanokit lab` (JupyterLab) run a local web server:
+under the guard, the URL printed once the port listens, Ctrl-C or SIGTERM stops it cleanly.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from pathlib import Path
 import typer
 
 import nanokit
-from nanokit.cli._app import app
+from nanokit.cli._app import app, fail
 from nanokit.errors import ConfigError, PortInUseError, ServerError
 from nanokit.process import Child, free_port, is_listening, spawn
 
@@ -19,13 +23,18 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8866  # Voila's own default
 
 
-def app_notebook() -> Path:
-    """The app notebook of this checkout (the repository holds notebooks/ next to the nanokit package)."""
-    path = Path(nanokit.__file__).resolve().parents[1] / "notebooks" / "app.ipynb"
-    if not path.is_file():
-        raise ConfigError(f"The app notebook {path} is missing; `nanokit app` runs from a clone of the repository "
-                          "installed with `pip install -e .`, where notebooks/app.ipynb sits next to nanokit/.")
+def notebooks_path(name: str = "", *, command: str = "nanokit app") -> Path:
+    """notebooks/ (or a file in it) of this checkout: the repository holds it next to the nanokit package."""
+    path = Path(nanokit.__file__).resolve().parents[1] / "notebooks" / name
+    if not path.exists():
+        raise ConfigError(f"{path} is missing; `{command}` runs from a clone of the repository installed with "
+                          "`pip install -e .`, where notebooks/ sits next to nanokit/.")
     return path
+
+
+def app_notebook() -> Path:
+    """The app notebook of this checkout."""
+    return notebooks_path("app.ipynb")
 
 
 def voila_argv(notebook: Path, port: int) -> list[str]:
@@ -34,65 +43,75 @@ def voila_argv(notebook: Path, port: int) -> list[str]:
             f"--Voila.ip={HOST}", "--show_tracebacks=True"]
 
 
-def _pick_port(port: int | None) -> int:
+def pick_port(port: int | None, default: int = DEFAULT_PORT) -> int:
+    """`port` if it is free (else a PortInUseError), or `default`, or any free port when `default` is taken."""
     if port is None:
-        return DEFAULT_PORT if not is_listening(HOST, DEFAULT_PORT) else free_port(HOST)
+        return default if not is_listening(HOST, default) else free_port(HOST)
     if is_listening(HOST, port):
         raise PortInUseError(f"Port {port} on {HOST} is already in use; pass another --port, or leave it out "
                              "to pick a free one.")
     return port
 
 
-def _serve_until_stopped(voila: Child, url: str, port: int, timeout: float, no_browser: bool) -> None:
-    # Ready once the port listens: a GET of the page would execute the notebook in a kernel of its own.
-    if not voila.wait_ready(lambda: is_listening(HOST, port), timeout):
-        typer.echo(f"[nanokit] Voila did not open port {port} within {timeout:.0f} s; see its log above.", err=True)
-    typer.echo(f"\nThe nanokit app is at {url}\nPress Ctrl-C to stop.\n")
+def _serve_until_stopped(child: Child, what: str, url: str, port: int, timeout: float, no_browser: bool) -> None:
+    # Ready once the port listens: a GET of Voila's page would execute the notebook in a kernel of its own.
+    if not child.wait_ready(lambda: is_listening(HOST, port), timeout):
+        typer.echo(f"[nanokit] {child.name} did not open port {port} within {timeout:.0f} s; see its log above.",
+                   err=True)
+    typer.echo(f"\n{what} is at {url}\nPress Ctrl-C to stop.\n")
     if not no_browser:
         webbrowser.open(url)
     terminated: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _: terminated.append(signum))
-    while not terminated and voila.is_alive():
+    while not terminated and child.is_alive():
         time.sleep(0.5)
     if not terminated:
-        raise voila.exit_error("while it was serving")
+        raise child.exit_error("while it was serving")
 
 
 @app.command(name="app")
 def app_command(
-    port: int = typer.Option(None, help=f"Port to serve on; default {DEFAULT_PORT}, or a free one if it is taken."),
+    port: int = typer.Option(None, min=1, max=65535, help=f"Port to serve on; default {DEFAULT_PORT}, or a free one if it is taken."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Only print the URL; do not open a browser."),
-    timeout: float = typer.Option(120, help="Seconds to wait for Voila to answer before printing the URL anyway."),
+    timeout: float = typer.Option(120, min=0, help="Seconds to wait for Voila to answer before printing the URL anyway."),
 ) -> None:
-    """Open the nanokit app (Generate, Server, Chat, Tools, Agents, Throughput) in the browser via Voila."""
+    """Open the nanokit app (Generate, Server, Chat, Tools, Agents, Throughput) in the browser via Voila.
+
+    Example: nanokit app --port 8866 --no-browser
+    """
     try:
         notebook = app_notebook()
-        port = _pick_port(port)
+        port = pick_port(port)
     except nanokit.NanokitError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(exc)
     run_app(notebook, port, timeout=timeout, no_browser=no_browser)
 
 
 def run_app(notebook: Path, port: int, *, timeout: float = 120, no_browser: bool = True) -> None:
     """Serve `notebook` with Voila on loopback until Ctrl-C or SIGTERM; raises typer.Exit(1) if Voila dies."""
-    url = f"http://{HOST}:{port}/"
-    typer.echo(f"[nanokit] starting Voila on {url} …", err=True)
-    # Under the guard in its own session: Ctrl-C reaches only us and we stop Voila with SIGTERM (its SIGINT
-    # handler asks y/n); Voila shuts its kernels down on SIGTERM, and if this process is killed the guard ends
-    # Voila, whose kernels exit when their parent does (ipykernel polls it), taking their servers' guards along.
-    voila = spawn(voila_argv(notebook, port), name="Voila", cwd=notebook.parent, capture=False)
+    run_browser_server(voila_argv(notebook, port), name="Voila", what="The nanokit app", cwd=notebook.parent,
+                       url=f"http://{HOST}:{port}/", port=port, timeout=timeout, no_browser=no_browser)
+
+
+def run_browser_server(argv: list[str], *, name: str, what: str, cwd: Path, url: str, port: int,
+                       timeout: float, no_browser: bool, env: dict[str, str] | None = None) -> None:
+    """Run a Jupyter-family web server on loopback until Ctrl-C or SIGTERM; typer.Exit(1) if it dies."""
+    typer.echo(f"[nanokit] starting {name} on {url} …", err=True)
+    # Under the guard in its own session: Ctrl-C reaches only us and we stop the server with SIGTERM (Voila's
+    # and Jupyter's SIGINT handlers ask y/n); both shut their kernels down on SIGTERM, and if this process is
+    # killed the guard ends the server, whose kernels exit when their parent does (ipykernel polls it), taking
+    # the guards of any vLLM servers they started along.
+    child = spawn(argv, name=name, cwd=cwd, env=env, capture=False)
     failure: ServerError | None = None
     try:
-        _serve_until_stopped(voila, url, port, timeout, no_browser)
+        _serve_until_stopped(child, what, url, port, timeout, no_browser)
     except ServerError as exc:
         failure = exc
     except KeyboardInterrupt:
         pass
     finally:
-        typer.echo("[nanokit] stopping Voila…", err=True)
-        voila.stop(grace=30)
+        typer.echo(f"[nanokit] stopping {name}…", err=True)
+        child.stop(grace=30)
         typer.echo("[nanokit] stopped.", err=True)
     if failure is not None:
-        typer.echo(f"error: {failure}", err=True)
-        raise typer.Exit(1)
+        fail(failure)

@@ -7,6 +7,7 @@ Run as `python -m nanokit.lab.NAME`; they use only public names of nanokit and n
     client_cost.py   the benchmark client's own CPU per streamed token, against a local fake server
     overhead.py      what the live dashboard costs a run
     import_graph.py  the package's import graph, its cycles and upward imports
+    app_memory.py    the app's resident memory (server tree, kernel, Voila) on the embedded model, PSS/USS/RSS
     vllm_log.py      the figures vLLM logs while starting, and the planner held against them (for gpu_check)
     sweep_svg.py     a sweep's throughput and TPOT curves as a standalone SVG (for gpu_check)
 """

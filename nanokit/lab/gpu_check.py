@@ -8,9 +8,12 @@ DIR for --model holds the real config.json (weights are not needed: the server r
 Steps (`--steps`, run in this order):
 
     serve   the generator's spec (LaunchSpec: H200, BF16, --context, --max-num-seqs) started through VLLMServer;
-            the planner's figures against what vLLM logged while starting
+            the planner's figures against what vLLM logged while starting, and the start's phases
+            (nanokit.startup_timeline)
     bench   `vllm bench serve` and `nanokit bench` on that server at each --bench-concurrency (validate.py's
-            child processes, with each client's CPU time), output throughput and median TPOT compared
+            child processes, with each client's CPU time), >= 4 ABBA rounds: output throughput, median TPOT
+            and median TTFT compared as the median and range of per-round ratios, and each client's median
+            TTFT held against the server's own histogram for the same run (validate.py says why they differ)
     sweep   nanokit's load generator over --sweep concurrencies on the same server
     probe   the spec with other KV-cache dtypes and contexts (--probes kv:context,...), each started only
             until vLLM logs its KV-cache capacity, then stopped; the planner against each
@@ -48,7 +51,15 @@ from nanokit.bench import (
     write_json_atomic,
 )
 from nanokit.lab.sweep_svg import sweep_svg
-from nanokit.lab.validate import ClientRun, Workload, print_round, run_nanokit, run_vllm, summarize
+from nanokit.lab.validate import (
+    ClientRun,
+    Workload,
+    print_round,
+    run_nanokit,
+    run_vllm,
+    summarize,
+    with_server_ttft,
+)
 from nanokit.lab.vllm_log import StartupFigures, compare_plan, flag_warnings, parse_startup_log, worst_error
 from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, cpu_flags
 from nanokit.process import spawn
@@ -57,6 +68,8 @@ SERVED_NAME = "nemotron-3-nano-dummy"
 # FlashInfer's sampler JIT-builds on first use (nanokit/REFERENCE.md, 'Start-up times')
 GPU_ENV = {"VLLM_USE_FLASHINFER_SAMPLER": "0"}
 CPU_KV_BYTES = EMBEDDED_KV_CACHE_BYTES
+# Two rounds (the 2026-12-01 H200 check: throughput ratios 1.014 and 1.087) cannot settle a 5% claim.
+MIN_ROUNDS = 4
 
 
 def _ints(text: str) -> list[int]:
@@ -175,7 +188,9 @@ def step_serve(args: argparse.Namespace, report: Report):
         raise
     text = (args.out / "serve.log").read_text(errors="replace")
     report.data["launch"].update(accepted=True, startup_s=round(server.startup_seconds, 1),
+                                 startup_timeline=server.startup_timeline().to_dict(),
                                  command_as_run=server.command(str(args.model)))
+    print(server.startup_timeline().describe(), flush=True)
     report.data["planner"] = [planner_entry(spec, args, parse_startup_log(text), text)]
     _print_planner(report.data["planner"][-1])
     report.save()
@@ -207,7 +222,7 @@ def step_bench(server: VLLMServer, args: argparse.Namespace, report: Report) -> 
         for round_ in range(args.bench_rounds):  # ABBA: each client goes first once per pair of rounds
             order = (run_vllm, run_nanokit) if (i + round_) % 2 == 0 else (run_nanokit, run_vllm)
             for client in order:
-                r = client(w, round_, folder, args.client_timeout)
+                r = with_server_ttft(client, w, round_, folder, args.client_timeout)
                 runs.append(r)
                 print_round(r, label=f"c={concurrency} ")
         results.append({"concurrency": concurrency, "num_prompts": prompts, "input_len": args.input_len,
@@ -410,7 +425,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--output-len", type=int, default=1024)
     p.add_argument("--bench-concurrency", type=_ints, default=[64, 256])
     p.add_argument("--bench-prompts-per-concurrency", type=int, default=2)
-    p.add_argument("--bench-rounds", type=int, default=2, help="Rounds per concurrency, client order alternating.")
+    p.add_argument("--bench-rounds", type=int, default=MIN_ROUNDS,
+                   help=f"Rounds per concurrency, client order alternating (at least {MIN_ROUNDS}).")
     p.add_argument("--no-bench-warmup", dest="bench_warmup", action="store_false",
                    help="Skip the unmeasured pass before each concurrency's first round.")
     p.add_argument("--sweep", type=_ints, default=[1, 8, 32, 128, 512])
@@ -428,6 +444,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.merge:
         return args
+    if args.bench_rounds < MIN_ROUNDS:
+        p.error(f"pass --bench-rounds {MIN_ROUNDS} or more: the agreement figure is the median and range of "
+                "per-round ratios, and fewer rounds give no spread worth stating")
     if args.cpu_smoke:
         args.model = args.tokenizer = tiny.build()
     if args.model is None or args.tokenizer is None:

@@ -1,16 +1,16 @@
 """`nanokit tune`: the server setting and client concurrency that serve a workload best for a goal, measured.
 
     space.py    ServerSetting (one restart's flags), SearchSpace and search_space(device, goal, variant)
-    goal.py     Goal: latency | balanced | throughput | slo (TTFT/TPOT bounds) -> one score per point
+    (nanokit.goal: Goal, latency | balanced | throughput | slo -> one score per point)
     servers.py  VLLMEvaluator: a VLLMServer per setting, one benchmark per point (nanokit.bench.run_sweep)
     search.py   tune(TuneConfig): optuna TPE + Hyperband in a JournalStorage file, within a time budget
-    recommend.py  recommend(gpu, variant, goal, context): the planner's choice before anything is measured
+    recommend.py  recommended_spec(spec, goal, user_set): the planner fills what the user left unset, with why
     card.py     the run card: JSON + Markdown of hardware, versions, workload, every point and the choice
     plot.py     TuneFigure: the Pareto chart that fills in as points come
 """
 
-from nanokit.tune.card import load_run_card, render_markdown, write_run_card
-from nanokit.tune.goal import Goal
+from nanokit.goal import Goal
+from nanokit.tune.card import find_run_cards, load_run_card, render_markdown, write_run_card
 from nanokit.tune.plot import TuneFigure
 from nanokit.tune.recommend import recommend, recommended_spec
 from nanokit.tune.search import TuneConfig, TuneResult, choose, command_for, tune
@@ -28,6 +28,7 @@ __all__ = [
     "VLLMEvaluator",
     "choose",
     "command_for",
+    "find_run_cards",
     "load_run_card",
     "recommend",
     "recommended_spec",

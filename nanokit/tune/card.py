@@ -18,7 +18,10 @@ from typing import Any
 
 from nanokit.bench import write_json_atomic
 
-__all__ = ["hardware_facts", "load_run_card", "render_markdown", "write_run_card"]
+__all__ = ["RUN_CARDS_DIR", "find_run_cards", "hardware_facts", "load_run_card", "render_markdown", "write_run_card"]
+
+# Where the project keeps the cards it measured; the generator looks here for "measured on this GPU".
+RUN_CARDS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "results"
 
 CARD_KIND = "nanokit-tune-run-card"
 POINT_COLUMNS = (("output_throughput", "out tok/s", "{:,.1f}"), ("median_ttft_ms", "median TTFT ms", "{:,.1f}"),
@@ -74,6 +77,19 @@ def load_run_card(path: str | os.PathLike) -> dict[str, Any]:
     if data.get("kind") != CARD_KIND:
         raise ConfigError(f"{path} is not a nanokit tune run card; pass the run_card.json that `nanokit tune` wrote.")
     return data
+
+
+def find_run_cards(directory: str | os.PathLike | None = None) -> list[tuple[Path, dict[str, Any]]]:
+    """(path, card) for every run card among the JSON files of `directory` (default RUN_CARDS_DIR), by name."""
+    found = []
+    for path in sorted(Path(directory or RUN_CARDS_DIR).glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # other results live beside the cards; a file that is not JSON is not one
+        if isinstance(data, dict) and data.get("kind") == CARD_KIND:
+            found.append((path, data))
+    return found
 
 
 def _setting_text(setting: dict[str, Any]) -> str:

@@ -1,7 +1,9 @@
-"""The planner's choice for a goal, before anything is measured: `recommend(gpu, variant, goal, context)`.
+"""The planner's choice for a goal: the options a user left unset, filled in for the goal and the GPU, with why.
 
-It returns a ServerSetting (apply it to a LaunchSpec for the options the user left unset) and one sentence per
-choice saying why. What it rests on:
+`recommended_spec(spec, goal, user_set=...)` fills what the user did not set (concurrency, the KV-cache dtype,
+and for vLLM --max-num-batched-tokens and --max-cudagraph-capture-size) and returns one sentence per choice;
+what the user set stays, and the doctor judges it as it would have. `recommend(gpu, variant, goal, context)` is
+the same choice as a ServerSetting. What the rules rest on:
 
 - Concurrency per goal, from the H200 run of 2026-12-01 (vLLM 0.26.0, BF16, dummy weights, random 1024 in /
   1024 out, 32k context): 64 sequences gave 9,845 output tok/s at 5.8 ms median TPOT and 0.69 s median TTFT;
@@ -9,41 +11,77 @@ choice saying why. What it rests on:
   8,442 because batches past 512 ran without CUDA graphs. Latency keeps 64, throughput takes 512, balanced
   takes 256 (between the two, not measured), and slo takes the largest measured concurrency within the bounds.
   Everywhere the numbers are capped by what the KV cache and Mamba state hold at full context (the planner's
-  arithmetic), so the command is never one the doctor refuses; on the H200 at 32k that is 279, below the 512
-  measured best, which ran with 2k-token requests (vLLM queues sequences that do not fit; the doctor does not
-  know the requests are shorter than the context).
+  arithmetic), so a command nobody tuned is never one the doctor refuses; on the H200 at 32k that is 279, below
+  the 512 measured best, which ran with 2k-token requests (vLLM queues sequences that do not fit; the doctor
+  does not know the requests are shorter than the context).
 - --max-num-batched-tokens: vLLM 0.32's own API-server defaults are 16384 on GPUs of 160 GiB or more, 8192 on
   H100/H200-class (70 GiB or more, not A100) and 2048 below (vllm/engine/arg_utils.py); its offline (LLM class)
   default for H100/H200 is 16384. Latency and balanced keep the API-server default (smaller prefill chunks keep
-  decode steps short); throughput takes the offline one.
+  decode steps short); throughput takes the offline one. Never below --max-num-seqs, which vLLM refuses.
 - --max-cudagraph-capture-size is raised to --max-num-seqs when vLLM's default (min(2 x seqs, 512), 1024 on
-  data-centre Blackwell) would leave the largest batches without graphs.
+  data-centre Blackwell, never past the batched tokens) would leave the largest batches without graphs.
 - KV-cache dtype: FP8 for the FP8 and NVFP4 checkpoints, as the vLLM recipe, the model's documentation and
   NVIDIA's cookbook serve them; the model's own (16-bit) for BF16.
+- A run card from `nanokit tune` for the same GPU, checkpoint and goal replaces the rules with what it measured,
+  and the reason says "measured on this GPU".
+
+The batched-token and capture-size rules are vLLM's; SGLang and TRT-LLM keep their own defaults for those
+unless the user sets them (nanokit.launch renders each engine's equivalent).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
 from nanokit.catalog import GIB, GPU, get_gpu
-from nanokit.doctor import graph_capture_size
+from nanokit.doctor import diagnose, graph_capture_size
+from nanokit.engine_memory import default_max_num_batched_tokens
+from nanokit.goal import Goal
 from nanokit.launch import LaunchSpec
 from nanokit.planner import most_concurrency, plan_launch
-from nanokit.tune.goal import Goal
 from nanokit.tune.space import ServerSetting
 
-__all__ = ["MEASURED", "recommend", "recommended_spec"]
+__all__ = ["DEFAULT_GOAL", "MEASURED", "recommend", "recommended_spec"]
 
+DEFAULT_GOAL = "latency"  # the generator's former default (64 on an H200): the measured low-latency point
 # (concurrency, output tok/s, median TPOT ms, median TTFT ms) on one H200, BF16, 32k context (see above).
 MEASURED = ((64, 9845.0, 5.8, 690.0), (512, 13422.0, 34.0, 4000.0))
 TARGETS = {"latency": 64, "balanced": 256, "throughput": 512}
+WHY_TARGET = {
+    "latency": "64 sequences gave 5.8 ms median TPOT and 0.69 s TTFT on an H200 (0.73x the best throughput), the "
+               "low-latency end measured.",
+    "balanced": "256 sequences sits between the low-latency 64 and the best-throughput 512 measured on an H200 "
+                "(not measured itself).",
+    "throughput": "512 sequences gave the best throughput measured on an H200 (13,422 output tok/s); 1,024 gave "
+                  "less because batches past 512 ran without CUDA graphs.",
+}  # fmt: skip
+FITTING_RULES = ("concurrency_exceeds_memory", "mamba_blocks_short")
 
 
-def _batched_tokens(gpu: GPU, goal: str) -> int:
-    if gpu.memory_gib >= 160:
-        return 16384
-    if gpu.memory_gib >= 70 and "a100" not in gpu.name.lower():
-        return 16384 if goal == "throughput" else 8192
-    return 2048
+def _fit(spec: LaunchSpec, plan_capture: bool) -> LaunchSpec:
+    """The spec at the largest concurrency up to its own that the doctor accepts (capture size planned or not)."""
+    for _ in range(4):  # the capacity moves a little with max-num-seqs and the graphs captured for it
+        fitted = _capture(spec) if plan_capture else spec
+        if spec.concurrency == 1 or not {f.rule for f in diagnose(fitted)} & set(FITTING_RULES):
+            return spec
+        spec = spec.with_(concurrency=max(1, min(spec.concurrency - 1, most_concurrency(fitted))))
+    return spec
+
+
+def _batched_tokens(spec: LaunchSpec, goal: Goal, plan_capture: bool) -> tuple[int, str]:
+    """The goal's --max-num-batched-tokens; throughput's larger chunks only where they cost no sequences."""
+    gpu = spec.gpu_info
+    tokens = default_max_num_batched_tokens(gpu.memory_gib, gpu.key)
+    why = "vLLM's API-server default on this GPU class, which keeps decode steps short while prompts prefill."
+    if goal.name != "throughput" or tokens != 8192:
+        return tokens, why
+    fits = {n: _fit(spec.with_(max_num_batched_tokens=n), plan_capture).concurrency for n in (8192, 16384)}
+    if fits[16384] < fits[8192]:
+        return tokens, why + (f" Not the offline 16,384: its larger activations leave room for {fits[16384]} "
+                              f"sequences instead of {fits[8192]}.")
+    return 16384, "vLLM's offline default on this GPU class, larger prefill chunks for throughput."
 
 
 def _slo_target(goal: Goal) -> tuple[int, str]:
@@ -56,79 +94,90 @@ def _slo_target(goal: Goal) -> tuple[int, str]:
                 "0.69 s TTFT), so 16 is a guess below it; run nanokit tune --goal slo to measure it.")
 
 
-def recommend(gpu: str | GPU, variant: str, goal: str | Goal, context: int) -> tuple[ServerSetting, list[str]]:
-    """The settings the planner picks for `goal` on one `gpu`, with one sentence of why for each."""
-    goal = goal if isinstance(goal, Goal) else Goal(name=goal)
-    info = get_gpu(gpu)
-    reasons = []
-    kv = "fp8" if variant in ("fp8", "nvfp4") else "auto"
-    reasons.append(f"--kv-cache-dtype {kv}: " + ("the vLLM recipe, the model's documentation and NVIDIA's cookbook "
-                   "serve this checkpoint with an FP8 KV cache." if kv == "fp8" else
-                   "BF16 weights keep the model's 16-bit KV cache (an FP8 one costs accuracy)."))
-    if goal.name == "slo":
-        target, why = _slo_target(goal)
-    else:
-        target = TARGETS[goal.name]
-        why = {"latency": "64 sequences gave 5.8 ms median TPOT and 0.69 s TTFT on an H200 (0.73x the best "
-                          "throughput), the low-latency end measured.",
-               "balanced": "256 sequences sits between the low-latency 64 and the best-throughput 512 measured on "
-                           "an H200 (not measured itself).",
-               "throughput": "512 sequences gave the best throughput measured on an H200 (13,422 output tok/s); "
-                             "1,024 gave less because batches past 512 ran without CUDA graphs."}[goal.name]
-    # The capacity depends on --max-num-seqs itself (activation and CUDA-graph memory grow with it), so the
-    # cap is the planner's fixed point at the batched-token setting this goal will run with.
-    probe = LaunchSpec(gpu=info, variant=variant, context=context, concurrency=1, kv_cache_dtype=kv,
-                       extra=("--max-num-batched-tokens", str(_batched_tokens(info, goal.name))))
-    plan = plan_launch(probe)
-    fits = max(1, min(most_concurrency(probe), plan.num_blocks))
-    concurrency = min(target, fits)
-    if concurrency < target:
-        why += (f" Capped at {concurrency}: that many {context:,}-token sequences fit in the "
-                f"{plan.kv_cache_memory_bytes / GIB:.1f} GiB of KV cache and Mamba state on the {info.name}, the "
-                "most the doctor accepts (vLLM itself queues what does not fit: lower --context to the longest "
-                "request to allow more).")
-    reasons.append(f"--max-num-seqs {concurrency} (and as many concurrent clients): {why}")
-    tokens = max(_batched_tokens(info, goal.name), concurrency)
-    reasons.append(f"--max-num-batched-tokens {tokens}: " + ("vLLM's offline default on this GPU class, larger "
-                   "prefill chunks for throughput." if goal.name == "throughput" and tokens > 8192
-                   and info.memory_gib < 160 else "vLLM's API-server default on this GPU class, which keeps "
-                   "decode steps short while prompts are prefilled."))
-    spec = LaunchSpec(gpu=info, variant=variant, context=context, concurrency=concurrency,
-                      extra=("--max-num-batched-tokens", str(tokens)))
-    default_capture = graph_capture_size(spec)
-    capture = concurrency if concurrency > default_capture else None
-    reasons.append(f"--max-cudagraph-capture-size {capture}: vLLM's default stops at {default_capture}, below "
-                   "--max-num-seqs, and larger batches would run without CUDA graphs." if capture else
-                   f"--max-cudagraph-capture-size left to vLLM: its default ({default_capture}) covers every "
-                   "batch of --max-num-seqs.")
-    setting = ServerSetting(max_num_seqs=concurrency, max_num_batched_tokens=tokens, capture_size=capture,
-                            kv_cache_dtype=kv)
-    return setting, reasons
+def _measured(cards: list[tuple[Path, dict[str, Any]]], spec: LaunchSpec, goal: Goal) -> tuple[dict, str] | None:
+    """The chosen setting of a run card tuned on this GPU, checkpoint and goal, and the sentence that says so."""
+    for path, card in cards:
+        chosen, wanted = card.get("chosen"), {k: v for k, v in card.get("goal", {}).items() if k != "description"}
+        if (chosen and card.get("hardware", {}).get("gpu") == spec.gpu_info.name and card.get("model") == spec.model_id
+                and wanted == {"name": goal.name, "ttft_ms": goal.ttft_ms, "tpot_ms": goal.tpot_ms}):
+            m = chosen["metrics"]
+            return chosen["setting"], (f"measured on this GPU ({path.name}): at client concurrency "
+                                       f"{chosen['concurrency']} it gave {m['output_throughput']:,.0f} output tok/s, "
+                                       f"median TPOT {m['median_tpot_ms']:.1f} ms, median TTFT "
+                                       f"{m['median_ttft_ms']:,.0f} ms.")
+    return None
 
 
-def recommended_spec(spec: LaunchSpec, goal: str | Goal, *, user_set: frozenset[str] | set[str] = frozenset()
-                     ) -> tuple[LaunchSpec, list[str]]:
-    """`spec` with the recommendation filled into what the user left unset, and the reasons for what was filled.
+def _given(spec: LaunchSpec, field: str) -> bool:
+    flag = "--" + field.replace("_", "-")
+    return getattr(spec, field) is not None or any(word.split("=")[0] == flag for word in spec.extra)
 
-    `user_set` names the LaunchSpec fields the user gave ("concurrency", "kv_cache_dtype"); those stay as they
-    are, and so do flags the user already put in `extra` (--max-num-batched-tokens, --max-cudagraph-capture-size).
+
+def _capture(spec: LaunchSpec) -> LaunchSpec:
+    """The spec with --max-cudagraph-capture-size raised to its concurrency where vLLM's default stops short."""
+    spec = spec.with_(max_cudagraph_capture_size=None)
+    if spec.concurrency <= graph_capture_size(spec):
+        return spec
+    return spec.with_(max_cudagraph_capture_size=spec.concurrency)
+
+
+def recommended_spec(spec: LaunchSpec, goal: str | Goal | None = None, *, user_set: Collection[str] = (),
+                     run_cards: Collection[tuple[Path, dict[str, Any]]] = ()) -> tuple[LaunchSpec, list[str]]:
+    """`spec` with the planner's choice filled into what the user left unset, and one sentence per choice.
+
+    `goal` defaults to spec.goal, then DEFAULT_GOAL. `user_set` names the LaunchSpec fields the user gave
+    ("concurrency", "kv_cache_dtype"); batched tokens and capture size count as given when the spec has them
+    (as fields or as flags in `extra`). `run_cards` are (path, card) pairs (nanokit.tune.card.find_run_cards).
     """
-    setting, reasons = recommend(spec.gpu_info, spec.variant, goal, spec.context)
-    changes = {}
-    if "concurrency" in user_set:
-        reasons = [r for r in reasons if not r.startswith("--max-num-seqs")]
+    goal = goal or spec.goal or DEFAULT_GOAL
+    goal = goal if isinstance(goal, Goal) else Goal(name=goal)
+    vllm = spec.engine == "vllm"
+    plan_tokens = vllm and not _given(spec, "max_num_batched_tokens")
+    plan_capture = vllm and not _given(spec, "max_cudagraph_capture_size")
+    measured = _measured(list(run_cards), spec, goal)
+    reasons: list[str] = []
+    if "kv_cache_dtype" not in user_set:
+        kv = "fp8" if spec.variant in ("fp8", "nvfp4") else "auto"
+        spec = spec.with_(kv_cache_dtype=kv)
+        reasons.append(f"--kv-cache-dtype {kv}: " + ("the vLLM recipe, the model's documentation and NVIDIA's "
+                       "cookbook serve this checkpoint with an FP8 KV cache." if kv == "fp8" else
+                       "BF16 weights keep the model's 16-bit KV cache (an FP8 one costs accuracy)."))
+    if measured:
+        target, why = measured[0]["max_num_seqs"], measured[1]
     else:
-        changes["max_num_seqs"] = setting.max_num_seqs
-    if "kv_cache_dtype" in user_set:
-        reasons = [r for r in reasons if not r.startswith("--kv-cache-dtype")]
-    else:
-        changes["kv_cache_dtype"] = setting.kv_cache_dtype
-    for flag, value in (("--max-num-batched-tokens", setting.max_num_batched_tokens),
-                        ("--max-cudagraph-capture-size", setting.capture_size)):
-        if any(word.split("=")[0] == flag for word in spec.extra):
-            reasons = [r for r in reasons if not r.startswith(flag)]
-        else:
-            changes[{"--max-num-batched-tokens": "max_num_batched_tokens",
-                     "--max-cudagraph-capture-size": "capture_size"}[flag]] = value
-    filled = ServerSetting(max_num_seqs=changes.pop("max_num_seqs", spec.concurrency), **changes)
-    return filled.apply(spec), reasons
+        target, why = _slo_target(goal) if goal.name == "slo" else (TARGETS[goal.name], WHY_TARGET[goal.name])
+    unset = "concurrency" not in user_set
+    if unset:
+        spec = spec.with_(concurrency=target)
+    if plan_tokens:
+        tokens, tokens_why = _batched_tokens(spec, goal, plan_capture)
+        if measured and measured[0].get("max_num_batched_tokens"):
+            tokens, tokens_why = measured[0]["max_num_batched_tokens"], measured[1]
+        spec = spec.with_(max_num_batched_tokens=tokens)
+    if unset:
+        spec = _fit(spec, plan_capture)
+        if spec.concurrency < target:
+            plan = plan_launch(spec)
+            why += (f" Capped at {spec.concurrency}: that many {spec.context:,}-token sequences fit in the "
+                    f"{plan.kv_cache_memory_bytes / GIB:.1f} GiB of KV cache and Mamba state on the "
+                    f"{spec.gpu_info.name}, the most the doctor accepts (vLLM itself queues what does not fit: lower "
+                    "--context to the longest request to allow more).")
+        reasons.append(f"--concurrency {spec.concurrency} (vLLM --max-num-seqs; as many concurrent clients): {why}")
+    if plan_tokens:
+        spec = spec.with_(max_num_batched_tokens=max(spec.max_num_batched_tokens, spec.concurrency))
+        reasons.append(f"--max-num-batched-tokens {spec.max_num_batched_tokens}: {tokens_why}")
+    if plan_capture:
+        default = graph_capture_size(spec)
+        spec = _capture(spec)
+        reasons.append(f"--max-cudagraph-capture-size {spec.max_cudagraph_capture_size}: vLLM's default stops at "
+                       f"{default}, below --max-num-seqs, and larger batches would run without CUDA graphs."
+                       if spec.max_cudagraph_capture_size else f"--max-cudagraph-capture-size left to vLLM: its "
+                       f"default ({default}) covers every batch of --max-num-seqs.")
+    return spec.with_(goal=goal), reasons
+
+
+def recommend(gpu: str | GPU, variant: str, goal: str | Goal, context: int) -> tuple[ServerSetting, list[str]]:
+    """The settings the planner picks for `goal` on one `gpu` with nothing set, as a ServerSetting, and why."""
+    spec, reasons = recommended_spec(LaunchSpec(gpu=get_gpu(gpu), variant=variant, context=context), goal)
+    return ServerSetting(max_num_seqs=spec.concurrency, max_num_batched_tokens=spec.max_num_batched_tokens,
+                         capture_size=spec.max_cudagraph_capture_size, kv_cache_dtype=spec.kv_cache_dtype), reasons

@@ -32,10 +32,10 @@ from typing import Any
 import optuna
 
 from nanokit.bench import WorkloadSpec
-from nanokit.errors import ConfigError
+from nanokit.errors import ConfigError, argument
+from nanokit.goal import Goal
 from nanokit.launch import LaunchSpec, render_shell
 from nanokit.tune.card import hardware_facts, versions, write_run_card
-from nanokit.tune.goal import Goal
 from nanokit.tune.servers import Evaluator, SettingFailed, VLLMEvaluator
 from nanokit.tune.space import SearchSpace, ServerSetting, search_space
 
@@ -66,11 +66,14 @@ class TuneConfig:
 
     def __post_init__(self) -> None:
         if self.budget_s <= 0:
-            raise ConfigError("The budget must be positive seconds; pass for example --budget 300.")
-        if self.rungs < 1 or self.min_prompts < 1:
-            raise ConfigError("rungs and min_prompts must be at least 1.")
+            raise ConfigError(f"{argument('budget_s')} must be positive seconds, not {self.budget_s}; pass for "
+                              f"example {argument('budget_s', 300)}.")
+        for name in ("rungs", "min_prompts"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{argument(name)} must be at least 1, not {getattr(self, name)}.")
         if self.max_trials is not None and self.max_trials < 1:
-            raise ConfigError("--trials must be at least 1 (or left out to use the whole budget).")
+            raise ConfigError(f"{argument('max_trials')} must be at least 1, not {self.max_trials} (or left unset "
+                              "to use the whole budget).")
         if self.search not in ("hyperband", "grid"):
             raise ConfigError(f"The search is hyperband or grid, not {self.search!r}; pass --search hyperband.")
 
@@ -294,7 +297,8 @@ def tune(config: TuneConfig, *, on_point: Callable[[dict[str, Any]], None] | Non
     out_dir = Path(config.out_dir) if config.out_dir is not None else None
     study_path = config.study_path or (out_dir / "study.journal" if out_dir else None)
     if study_path is None:
-        raise ConfigError("A tune needs somewhere to keep its study; pass --study FILE or --out DIR.")
+        raise ConfigError("A tune needs somewhere to keep its study; pass "
+                          f"{argument('study_path', ...)} or {argument('out_dir', ...)}.")
     study = open_study(config, study_path)
     evaluator = evaluator or VLLMEvaluator(config.base, config.workload,
                                            log_dir=str(out_dir) if out_dir is not None else None)
@@ -341,6 +345,8 @@ def _card(config: TuneConfig, study: optuna.Study, clock: _Clock, evaluator: Eva
         "budget_s": config.budget_s,
         "elapsed_s": round(clock.elapsed(), 1),
         "start_seconds": [round(s, 1) for s in starts],
+        # what each restart paid, phase by phase (nanokit.startup_timeline); a fake evaluator has none
+        "start_phases": [t.to_dict() for t in getattr(evaluator, "start_timelines", [])],
         # a grid over the same space: every setting started once, every concurrency run at the longest length
         "grid_estimate_s": round(space.server_settings() * (mean_start + top_rung)),
         "trials": len(trials),

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from nanokit.errors import ConfigError
+from nanokit.goal import GOALS
 from nanokit.launch import LaunchSpec
 
 __all__ = ["SearchSpace", "ServerSetting", "search_space"]
@@ -46,20 +47,18 @@ class ServerSetting:
         return asdict(self)
 
     def apply(self, base: LaunchSpec) -> LaunchSpec:
-        """The base spec launched with this setting (flags LaunchSpec has no field for go into `extra`)."""
-        extra = list(base.extra)
-        if self.max_num_batched_tokens is not None:
-            extra += ["--max-num-batched-tokens", str(self.max_num_batched_tokens)]
+        """The base spec launched with this setting (async scheduling, which has no LaunchSpec field, in `extra`)."""
+        tokens = self.max_num_batched_tokens or base.max_num_batched_tokens
         if base.device == "cpu":
             kv = self.kv_cache_memory_bytes or base.kv_cache_memory_bytes
-            return base.with_(concurrency=self.max_num_seqs, kv_cache_memory_bytes=kv, extra=tuple(extra))
-        if self.capture_size is not None:
-            extra += ["--max-cudagraph-capture-size", str(self.capture_size)]
+            return base.with_(concurrency=self.max_num_seqs, kv_cache_memory_bytes=kv, max_num_batched_tokens=tokens)
+        extra = list(base.extra)
         if self.async_scheduling is False:
             extra += ["--no-async-scheduling"]  # the recipe's --async-scheduling comes first; the last flag wins
         changes = {"gpu_memory_utilization": self.gpu_memory_utilization, "kv_cache_dtype": self.kv_cache_dtype,
-                   "mamba_ssm_cache_dtype": self.mamba_ssm_cache_dtype}
-        return base.with_(concurrency=self.max_num_seqs, extra=tuple(extra),
+                   "mamba_ssm_cache_dtype": self.mamba_ssm_cache_dtype,
+                   "max_cudagraph_capture_size": self.capture_size}
+        return base.with_(concurrency=self.max_num_seqs, extra=tuple(extra), max_num_batched_tokens=tokens,
                           **{k: v for k, v in changes.items() if v is not None})
 
 
@@ -92,13 +91,10 @@ class SearchSpace:
                 "concurrency": list(self.concurrency), "grid_size": self.grid_size()}
 
 
-GOALS = ("latency", "balanced", "throughput", "slo")
-
-
 def search_space(device: str, goal: str, *, variant: str = "bf16") -> SearchSpace:
     """The choices for one device ("gpu" or "cpu"), goal and checkpoint variant."""
     if goal not in GOALS:
-        raise ConfigError(f"Unknown goal {goal!r}; pass --goal latency, balanced, throughput or slo.")
+        raise ConfigError(f"Unknown goal {goal!r}; pick latency, balanced, throughput or slo.")
     if device == "cpu":
         server: dict[str, tuple[Any, ...]] = {
             "max_num_seqs": (2, 4, 8, 16),
@@ -108,7 +104,7 @@ def search_space(device: str, goal: str, *, variant: str = "bf16") -> SearchSpac
         clients = {"latency": (1, 2), "throughput": (4, 8, 16)}.get(goal, (1, 2, 4, 8, 16))
         return SearchSpace("cpu", server, clients)
     if device != "gpu":
-        raise ConfigError(f"Unknown device {device!r}; tune a GPU (the default) or pass --device cpu.")
+        raise ConfigError(f"Unknown device {device!r}; pick gpu (the default) or cpu.")
     server = {
         "max_num_seqs": (64, 128, 256, 512, 1024),
         "max_num_batched_tokens": (2048, 8192, 16384, 32768),

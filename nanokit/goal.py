@@ -1,4 +1,7 @@
-"""What "best" means for a tune: one number per measured point, higher is better, comparable across points.
+"""What a deployment is for: latency, balanced, throughput or slo (TTFT/TPOT bounds).
+
+The generator plans the options a user left unset for a Goal (nanokit.tune.recommend); a tune scores every
+measured point with it: one number per point, higher is better, comparable across points.
 
 - throughput: output tokens per second.
 - latency: minus the median end-to-end latency (ms) of a request.
@@ -17,10 +20,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from nanokit.errors import ConfigError
-from nanokit.tune.space import GOALS
+from nanokit.errors import ConfigError, argument
 
-__all__ = ["Goal"]
+__all__ = ["GOALS", "Goal"]
+
+GOALS = ("latency", "balanced", "throughput", "slo")
 
 FAILED = -1e9  # below any real score, and finite, because optuna stores intermediate values as JSON numbers
 
@@ -35,14 +39,16 @@ class Goal:
 
     def __post_init__(self) -> None:
         if self.name not in GOALS:
-            raise ConfigError(f"Unknown goal {self.name!r}; pass --goal latency, balanced, throughput or slo.")
+            raise ConfigError(f"Unknown goal {self.name!r}; pick latency, balanced, throughput or slo.")
         if self.name == "slo" and self.ttft_ms is None and self.tpot_ms is None:
-            raise ConfigError("The slo goal needs a bound; pass --ttft-ms, --tpot-ms or both.")
+            raise ConfigError(f"The slo goal needs a bound; pass {argument('ttft_ms')}, {argument('tpot_ms')} or both.")
         if self.name != "slo" and (self.ttft_ms is not None or self.tpot_ms is not None):
-            raise ConfigError("--ttft-ms and --tpot-ms bound the slo goal only; pass --goal slo with them.")
-        for bound in (self.ttft_ms, self.tpot_ms):
-            if bound is not None and bound <= 0:
-                raise ConfigError("Latency bounds must be positive milliseconds, for example --tpot-ms 50.")
+            raise ConfigError(f"{argument('ttft_ms')} and {argument('tpot_ms')} bound the slo goal only; "
+                              f"pass {argument('goal', 'slo')} with them.")
+        for name in ("ttft_ms", "tpot_ms"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                raise ConfigError(f"{argument(name)} must be positive milliseconds, not {getattr(self, name)}; "
+                                  f"pass for example {argument(name, 50)}.")
 
     def overshoot(self, metrics: Mapping[str, float]) -> float:
         """How far past the SLO bounds a point is: the largest measured/bound - 1, or 0 when within them."""
