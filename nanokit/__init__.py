@@ -7,6 +7,7 @@ generation and metrics) and `nanokit.agents` (LangGraph agents; imported on dema
 
 from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant, local_gpus
 from nanokit.chat import PRESETS, ChatResult, Done, SamplingPreset, chat, probe_server, stream_chat
+from nanokit.declared_tools import DeclarationStore, ToolDeclaration, declared_tool, parse_declaration
 from nanokit.doctor import Finding, diagnose, launch_problem
 from nanokit.endpoint import Endpoint, HasEndpoint, ServerFeatures, attach
 from nanokit.errors import (
@@ -47,6 +48,7 @@ __all__ = [
     "CompletionParser",
     "ConfigError",
     "ContentDelta",
+    "DeclarationStore",
     "Done",
     "Endpoint",
     "Finding",
@@ -66,6 +68,7 @@ __all__ = [
     "Tool",
     "ToolCall",
     "ToolCallDelta",
+    "ToolDeclaration",
     "ToolError",
     "ToolExecution",
     "ToolLoopResult",
@@ -78,6 +81,7 @@ __all__ = [
     "chat",
     "coerce_arguments",
     "custom_gpu",
+    "declared_tool",
     "diagnose",
     "ensure_local",
     "execute_tool_call",
@@ -90,6 +94,7 @@ __all__ = [
     "launch_problem",
     "local_gpus",
     "parse_completion",
+    "parse_declaration",
     "plan_launch",
     "plan_memory",
     "probe_server",

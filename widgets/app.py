@@ -94,7 +94,11 @@ def _chat(endpoint: Endpoint) -> W.Widget:
 
 
 def _tools(endpoint: Endpoint) -> W.Widget:
-    return _tag(ToolTrace(endpoint), prompt="nanokit-tools-input",
+    trace = ToolTrace(endpoint)
+    _tag(trace.form, name="nanokit-toolform-name", description="nanokit-toolform-description",
+         parameters="nanokit-toolform-parameters", add_button="nanokit-toolform-add", message="nanokit-toolform-message")
+    return _tag(trace, prompt="nanokit-tools-input", first_call="nanokit-tools-first-call",
+                call_box="nanokit-tools-callbox", call_result="nanokit-tools-result", call_send="nanokit-tools-send-result",
                 run_button="nanokit-tools-run", steps="nanokit-tools-steps", status="nanokit-tools-status")
 
 
