@@ -138,3 +138,11 @@ def test_the_form_refuses_a_bad_declaration_in_one_sentence(config_dir):
     assert trace.form.declarations == [] and not (config_dir / "tools.json").exists()
     DeclarationStore(config_dir / "tools.json").save([parse_declaration("f", "F.", "", "calculator")])
     assert "f <i>(calculator)</i>" in ToolTrace(canned([{"content": "x"}])).tool_list.value
+
+
+def test_enter_in_the_message_box_sends():
+    endpoint = canned([{"content": "4"}])
+    panel = ChatPanel(endpoint)
+    panel.message.value = "2+2?"
+    panel.message.submits += 1  # what the browser side does on Enter (Shift+Enter only adds a line)
+    assert "4" in panel.answer.value and len(endpoint.requests) == 1 and not panel.message.disabled

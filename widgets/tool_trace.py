@@ -34,7 +34,7 @@ def render_step(step: ToolStep) -> str:
     """HTML for one model turn: reasoning, then each call with arguments and result, or the answer."""
     parts = [f"<div style='border-left:3px solid #76b900;padding-left:8px;margin:6px 0'><b>Step {step.number}</b>"]
     if step.result.reasoning:
-        parts.append(f"<div style='color:#6b7280;white-space:pre-wrap'>{html.escape(step.result.reasoning)}</div>")
+        parts.append(f"<div style='color:var(--jp-ui-font-color2,#6b7280);white-space:pre-wrap'>{html.escape(step.result.reasoning)}</div>")
     if step.result.content:
         label = "Answer" if step.is_final else "Says"
         parts.append(f"<div><b>{label}:</b> {html.escape(step.result.content)}</div>")
@@ -210,7 +210,7 @@ class ToolTrace(W.VBox):
                         self.show(event)
                     elif hasattr(event, "text"):  # reasoning or answer text of the turn in progress
                         streamed += event.text
-                        self.live.value = f"<small style='color:#6b7280'>…{html.escape(streamed[-160:])}</small>"
+                        self.live.value = f"<small style='color:var(--jp-ui-font-color2,#6b7280)'>…{html.escape(streamed[-160:])}</small>"
         except NanokitError as exc:
             self.status.value = f"<b>Error:</b> {html.escape(str(exc))}"
         finally:
