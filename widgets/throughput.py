@@ -44,7 +44,7 @@ class ThroughputDashboard(W.VBox):
 
     def __init__(self, endpoint, *, num_prompts: int = 32, input_len: int = 128, output_len: int = 128,
                  concurrency: int = 8, sweep: str = "1,4,16", interval: float = 0.5,
-                 save_to: str = "results") -> None:
+                 save_to: str = "~/nanokit-results") -> None:
         self.endpoint = endpoint
         self.interval = interval
         self.runs: list[BenchmarkRun] = []
@@ -139,7 +139,7 @@ class ThroughputDashboard(W.VBox):
 
     def save(self, folder: str | Path | None = None) -> SavedResults | None:
         """Records and summary (JSON, CSV) and the two figures (HTML, PNG with kaleido) in a new dated folder."""
-        target = Path(folder) if folder is not None else Path(self.save_folder.value) / time.strftime(
+        target = Path(folder) if folder is not None else Path(self.save_folder.value).expanduser() / time.strftime(
             "dashboard-%Y%m%d-%H%M%S")
         try:
             saved = save_results(target, self.runs, {"live": self.live.figure, "pareto": self.pareto.figure})
