@@ -53,13 +53,22 @@ class ToolDeclaration:
         return asdict(self)
 
 
+def _form_lines(text: str) -> list[str]:
+    """One `name: type  # description` per entry: lines, and commas before a line's `#` (a description may hold commas)."""
+    entries = []
+    for line in text.splitlines():
+        code, hash_sign, comment = line.partition("#")
+        parts = [part.strip() for part in code.split(",")]
+        parts[-1] = f"{parts[-1]} # {comment.strip()}" if hash_sign else parts[-1]
+        entries += [part for part in parts if part.strip() and not part.strip().startswith("#")]
+    return entries
+
+
 def _form_parameters(text: str) -> dict[str, Any]:
     """Parameters from `name: type  # description` lines (or comma-separated), every one required unless `name?`."""
     properties: dict[str, Any] = {}
     required: list[str] = []
-    for line in (part.strip() for part in re.split(r"[\n,]", text)):
-        if not line:
-            continue
+    for line in _form_lines(text):
         match = _FORM_LINE.fullmatch(line)
         if match is None:
             raise ConfigError(f"The parameter line {line!r} is not `name: type`; write e.g. `city: string` "

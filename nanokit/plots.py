@@ -31,8 +31,9 @@ COLOURS = {"out tok/s": "#76b900", "client in flight": "#3b82f6", "server runnin
 PANEL_TITLES = ("output tokens/s", "requests in flight", "KV cache, GPU util (%)",
                 "TTFT (ms)", "ITL (ms)", "TTFR / TTFA (ms)")
 # Where the empty-panel notes go: the panel's axes, and what the reader is told when it has nothing to show.
-_NOTES = {"reasoning": ("x6", "y6", "No reasoning timings: the run used the completions endpoint or thinking off."),
-          "server": ("x3", "y3", "No /metrics samples from the server yet.")}
+_NOTES = {"reasoning": ("x6", "y6", "No reasoning timings:<br>the completions endpoint<br>or thinking off"),
+          "server": ("x3", "y3", "No /metrics samples<br>from the server")}
+_AXES = {"reasoning": ("xaxis6", "yaxis6"), "server": ("xaxis3", "yaxis3")}
 
 
 def theme_template(dark: bool) -> go.layout.Template:
@@ -161,9 +162,11 @@ class LiveBenchmarkFigure:
 
     def _notes(self) -> list[dict]:
         """A sentence in each panel that has nothing to show once requests have finished (never an empty grid)."""
-        if not self._ttft:
-            return []
-        empty = {"reasoning": not (self._ttfr or self._ttfa), "server": not self._server}
+        finished = bool(self._ttft)
+        empty = {"reasoning": finished and not (self._ttfr or self._ttfa), "server": finished and not self._server}
+        for key, names in _AXES.items():  # an empty panel shows its sentence, not an empty grid
+            for name in names:
+                self.figure.layout[name].visible = not empty[key]
         return [{"text": text, "xref": f"{x} domain", "yref": f"{y} domain", "x": 0.5, "y": 0.5,
                  "showarrow": False, "font": {"size": 12, "color": "#9ca3af"}}
                 for key, (x, y, text) in _NOTES.items() if empty[key]]

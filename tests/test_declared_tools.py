@@ -19,9 +19,9 @@ from nanokit.toolkit import execute_tool_call
 
 
 def test_form_lines_become_a_schema_with_choices_optional_and_descriptions():
-    schema = parse_parameters("symbol: string  # the ticker\ncurrency?: USD|EUR, days: integer")
+    schema = parse_parameters("symbol: string  # the ticker, e.g. NVDA\ncurrency?: USD|EUR, days: integer")
     assert schema == {"type": "object", "required": ["symbol", "days"], "properties": {
-        "symbol": {"type": "string", "description": "the ticker"},
+        "symbol": {"type": "string", "description": "the ticker, e.g. NVDA"},
         "currency": {"type": "string", "enum": ["USD", "EUR"]},
         "days": {"type": "integer"}}}
 
