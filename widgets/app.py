@@ -128,6 +128,7 @@ def _throughput(endpoint: Endpoint) -> W.Widget:
     # Small defaults: on the embedded CPU model a run of 16 short prompts takes a few seconds.
     dashboard = ThroughputDashboard(endpoint, num_prompts=16, input_len=64, output_len=32, concurrency=4)
     return _tag(dashboard, run_button="nanokit-bench-run", sweep_button="nanokit-bench-sweep",
+                save_button="nanokit-bench-save", saved="nanokit-bench-saved",
                 status="nanokit-bench-status")
 
 
