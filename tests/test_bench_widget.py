@@ -80,3 +80,13 @@ def test_theme_switches_the_plot_template():
     assert dark == "rgba(0,0,0,0)"
     assert dash.live.figure.layout.template.layout.plot_bgcolor == "rgba(0,0,0,0)"
     assert dash.pareto.figure.layout.template.layout.font.color == "#f2f5fa"  # plotly_dark's text colour
+
+
+def test_plots_take_the_page_width():
+    dash = ThroughputDashboard(Unreachable())
+    dash.set_width(0)  # unknown: plotly's own default stays
+    assert dash.live.figure.layout.width is None
+    dash.set_width(1400)
+    assert dash.live.figure.layout.width == 1340 and dash.pareto.figure.layout.width == 900
+    dash.set_width(300)
+    assert dash.live.figure.layout.width == 720

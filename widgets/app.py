@@ -174,7 +174,7 @@ class NanokitApp(W.VBox):
             self._panel.on_change(self._on_endpoint)
         self._on_endpoint(self._panel.endpoint if self._panel is not None else None)
         self.theme = PageTheme()
-        self.theme.observe(lambda _: self._follow_theme(), names="dark")
+        self.theme.observe(lambda _: self._follow_theme(), names=["dark", "width"])
         super().__init__(children=[self.header, self.endpoint_line, self.tabs, self.theme])
         self.add_class("nanokit-app")
 
@@ -202,6 +202,7 @@ class NanokitApp(W.VBox):
         dashboard = self.endpoint_tabs["Throughput"].content
         if hasattr(self, "theme") and hasattr(dashboard, "set_theme"):
             dashboard.set_theme(self.theme.dark)
+            dashboard.set_width(self.theme.width)
 
     def launch_spec(self, spec: LaunchSpec) -> None:
         """The Generate tab's "Launch here": show the Server tab and serve `spec` with its panel."""

@@ -1,6 +1,6 @@
 """Two small browser-side widgets (anywidget): the page's theme, and a chat box where Enter sends.
 
-`PageTheme.dark` follows the page: JupyterLab and Voila mark the body with `data-jp-theme-light`
+`PageTheme.dark` follows the page (and `PageTheme.width` the app's width, for plots): JupyterLab and Voila mark the body with `data-jp-theme-light`
 ("false" under a dark theme), and the probe watches that attribute, so switching the theme in
 JupyterLab's menu reaches the kernel at once and plots can change their template.
 
@@ -23,7 +23,15 @@ function render({ model, el }) {
   read();
   const watch = new MutationObserver(read);
   watch.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-light'] });
-  return () => watch.disconnect();
+  // The width the app has on the page (this invisible element spans it), for plots that size themselves.
+  const measure = () => {
+    const width = Math.round(el.getBoundingClientRect().width);
+    if (width > 0 && width !== model.get('width')) { model.set('width', width); model.save_changes(); }
+  };
+  const resize = new ResizeObserver(measure);
+  resize.observe(el);
+  measure();
+  return () => { watch.disconnect(); resize.disconnect(); };
 }
 export default { render };
 """
@@ -56,10 +64,11 @@ export default { render };
 
 
 class PageTheme(anywidget.AnyWidget):
-    """Invisible; `dark` is True while the page shows a dark theme."""
+    """Invisible; `dark` is True while the page shows a dark theme, `width` the app's width in pixels (0: unknown)."""
 
     _esm = _THEME_JS
     dark = traitlets.Bool(False).tag(sync=True)
+    width = traitlets.Int(0).tag(sync=True)
 
 
 class ChatInput(anywidget.AnyWidget):

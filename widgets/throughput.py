@@ -152,3 +152,13 @@ class ThroughputDashboard(W.VBox):
     def set_theme(self, dark: bool) -> None:
         """Follow the page's light or dark theme (the app calls this from its PageTheme probe)."""
         apply_theme([self.live.figure, self.pareto.figure], dark=dark)
+
+    def set_width(self, page_px: int) -> None:
+        """Size the plots to the page: a plot drawn in a hidden tab cannot measure its container itself."""
+        if page_px <= 0:
+            return
+        width = max(page_px - 60, 720)  # the tab's border and padding; three panels a row need ~720 px
+        with self.live.figure.batch_update():
+            self.live.figure.layout.width = width
+        with self.pareto.figure.batch_update():
+            self.pareto.figure.layout.width = min(width, 900)  # one chart: wider reads no better
