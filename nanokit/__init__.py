@@ -7,6 +7,7 @@ generation and metrics) and `nanokit.agents` (LangGraph agents; imported on dema
 
 from nanokit.catalog import GPUS, VARIANTS, custom_gpu, get_gpu, get_variant, local_gpus
 from nanokit.chat import PRESETS, ChatResult, Done, SamplingPreset, chat, probe_server, stream_chat
+from nanokit.declared_tools import DeclarationStore, ToolDeclaration, declared_tool, parse_declaration
 from nanokit.doctor import Finding, diagnose, launch_problem
 from nanokit.endpoint import Endpoint, HasEndpoint, ServerFeatures, api_root, attach
 from nanokit.errors import (
@@ -50,6 +51,7 @@ __all__ = [
     "CompletionParser",
     "ConfigError",
     "ContentDelta",
+    "DeclarationStore",
     "Done",
     "Endpoint",
     "Finding",
@@ -72,6 +74,7 @@ __all__ = [
     "Tool",
     "ToolCall",
     "ToolCallDelta",
+    "ToolDeclaration",
     "ToolError",
     "ToolExecution",
     "ToolLoopResult",
@@ -85,6 +88,7 @@ __all__ = [
     "chat",
     "coerce_arguments",
     "custom_gpu",
+    "declared_tool",
     "diagnose",
     "ensure_local",
     "execute_tool_call",
@@ -98,6 +102,7 @@ __all__ = [
     "local_gpus",
     "node_commands",
     "parse_completion",
+    "parse_declaration",
     "parse_startup_timeline",
     "plan_launch",
     "plan_memory",

@@ -265,13 +265,16 @@ def stream_chat(
     seed: int | None = None,
     features: ServerFeatures | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    tool_choice: str | Mapping[str, Any] | None = None,
 ) -> Iterator[ChatEvent]:
     """Stream one assistant turn as typed events; the last one is `Done(result)`.
 
     `target` is an `Endpoint` (from `attach(...)`) or a `VLLMServer`; `messages` a string or OpenAI messages.
     `reasoning_budget` caps reasoning tokens (thinking on only); `max_tokens` caps the whole turn.
     `features` skips the probe (what `probe_server` would find); `extra_body` adds request fields
-    (vLLM sampling extras such as `logit_bias`, `min_tokens`, `repetition_penalty`).
+    (vLLM sampling extras such as `logit_bias`, `min_tokens`, `repetition_penalty`). `tool_choice` replaces
+    the default ("auto", or "none" where the server parses no calls), e.g. a named function
+    `{"type": "function", "function": {"name": "f"}}`, which vLLM fulfils with guided decoding.
     """
     endpoint = endpoint_of(target)
     sampling = PRESETS[preset] if isinstance(preset, str) else preset
@@ -310,7 +313,7 @@ def stream_chat(
     }
     if entries:
         request["tools"] = entries
-        request["tool_choice"] = "none" if features.tool_parser is False else "auto"
+        request["tool_choice"] = tool_choice or ("none" if features.tool_parser is False else "auto")
     client = endpoint.client()
     turn.requests += 1
     yield from _chat_chunks(turn, _open_chat_stream(endpoint, client, request))

@@ -24,6 +24,32 @@ from nanokit.bench.sweep import pareto_front
 
 RATE_WINDOW_S = 1.0  # output tokens/s is averaged over the last second of chunks
 
+# One colour per quantity, the same in the live panels and the sweep chart (NVIDIA green for output tokens/s).
+COLOURS = {"out tok/s": "#76b900", "client in flight": "#3b82f6", "server running": "#8b5cf6",
+           "server waiting": "#f59e0b", "KV cache %": "#ef4444", "GPU util %": "#14b8a6", "TTFT": "#3b82f6",
+           "ITL": "#8b5cf6", "first reasoning (TTFR)": "#f59e0b", "first answer (TTFA)": "#76b900", "Pareto front": "#9ca3af"}
+PANEL_TITLES = ("output tokens/s", "requests in flight", "KV cache, GPU util (%)",
+                "TTFT (ms)", "ITL (ms)", "TTFR / TTFA (ms)")
+# Where the empty-panel notes go: the panel's axes, and what the reader is told when it has nothing to show.
+_NOTES = {"reasoning": ("x6", "y6", "No reasoning timings:<br>the completions endpoint<br>or thinking off"),
+          "server": ("x3", "y3", "No /metrics samples<br>from the server")}
+_AXES = {"reasoning": ("xaxis6", "yaxis6"), "server": ("xaxis3", "yaxis3")}
+
+
+def theme_template(dark: bool) -> go.layout.Template:
+    """Plotly's dark or white template with transparent backgrounds, so a figure sits on the page's own colour."""
+    import plotly.io as pio
+
+    template = go.layout.Template(pio.templates["plotly_dark" if dark else "plotly_white"])
+    template.layout.paper_bgcolor = template.layout.plot_bgcolor = "rgba(0,0,0,0)"
+    return template
+
+
+def apply_theme(figures: Sequence[go.Figure], *, dark: bool) -> None:
+    """Switch figures to the page's theme (what `widgets.page_theme.PageTheme` reports)."""
+    for figure in figures:
+        figure.layout.template = theme_template(dark)
+
 # Trace order in the live figure (indices into fig.data).
 OUT_RATE, IN_FLIGHT, RUNNING, WAITING, KV_CACHE, GPU_UTIL, TTFT_HIST, ITL_HIST, TTFR_HIST, TTFA_HIST = range(10)
 
@@ -41,24 +67,32 @@ def _histogram(values_ms: Sequence[float], bins: int = 40) -> tuple[list[float],
 class LiveBenchmarkFigure:
     """Six panels: out tok/s, requests in flight (client and server), KV cache and GPU, TTFT, ITL, TTFR/TTFA."""
 
-    def __init__(self, *, title: str = "Benchmark", height: int = 560) -> None:
-        fig = make_subplots(rows=2, cols=3, horizontal_spacing=0.07, vertical_spacing=0.16, subplot_titles=(
-            "output tokens/s", "requests in flight", "server: KV cache & GPU (%)",
-            "TTFT (ms)", "ITL (ms)", "first reasoning vs answer (ms)"))
+    def __init__(self, *, title: str = "Benchmark", height: int = 680, dark: bool = False) -> None:
+        # No fixed width: the figure fills its container, so it follows the page width; short panel titles
+        # and wide gaps keep neighbouring titles apart down to ~700 px.
+        fig = make_subplots(rows=2, cols=3, horizontal_spacing=0.09, vertical_spacing=0.2,
+                            subplot_titles=PANEL_TITLES)
         add = fig.add_trace
-        add(go.Scatter(name="out tok/s", mode="lines", line={"color": "#76b900"}), row=1, col=1)
-        add(go.Scatter(name="client in flight", mode="lines", line={"shape": "hv"}), row=1, col=2)
-        add(go.Scatter(name="server running", mode="lines", line={"dash": "dot"}), row=1, col=2)
-        add(go.Scatter(name="server waiting", mode="lines", line={"dash": "dash"}), row=1, col=2)
-        add(go.Scatter(name="KV cache %", mode="lines"), row=1, col=3)
-        add(go.Scatter(name="GPU util %", mode="lines"), row=1, col=3)
-        for name, col, row in (("TTFT", 1, 2), ("ITL", 2, 2), ("first reasoning", 3, 2), ("first answer", 3, 2)):
-            add(go.Bar(name=name, opacity=0.75), row=row, col=col)
-        fig.update_layout(title=title, height=height, barmode="overlay", margin={"t": 70, "b": 40, "l": 50, "r": 20},
-                          legend={"orientation": "h", "y": -0.12})
+        add(go.Scatter(name="out tok/s", mode="lines", line={"color": COLOURS["out tok/s"]}), row=1, col=1)
+        add(go.Scatter(name="client in flight", mode="lines", line={"shape": "hv", "color": COLOURS["client in flight"]}),
+            row=1, col=2)
+        add(go.Scatter(name="server running", mode="lines", line={"dash": "dot", "color": COLOURS["server running"]}),
+            row=1, col=2)
+        add(go.Scatter(name="server waiting", mode="lines", line={"dash": "dash", "color": COLOURS["server waiting"]}),
+            row=1, col=2)
+        add(go.Scatter(name="KV cache %", mode="lines", line={"color": COLOURS["KV cache %"]}), row=1, col=3)
+        add(go.Scatter(name="GPU util %", mode="lines", line={"color": COLOURS["GPU util %"]}), row=1, col=3)
+        for name, col, row in (("TTFT", 1, 2), ("ITL", 2, 2), ("first reasoning (TTFR)", 3, 2), ("first answer (TTFA)", 3, 2)):
+            add(go.Bar(name=name, opacity=0.75, marker={"color": COLOURS[name]}), row=row, col=col)
+        fig.update_layout(title=title, height=height, barmode="overlay", margin={"t": 80, "b": 50, "l": 55, "r": 20},
+                          legend={"orientation": "h", "y": -0.1}, template=theme_template(dark))
+        fig.update_annotations(font_size=13)
         for col in (1, 2, 3):
-            fig.update_xaxes(title_text="s", row=1, col=col)
+            fig.update_xaxes(title_text="time (s)", row=1, col=col)
+            fig.update_yaxes(rangemode="tozero", row=1, col=col)
+            fig.update_yaxes(title_text="requests", rangemode="tozero", row=2, col=col)
         fig.update_yaxes(range=[0, 100], row=1, col=3)
+        self._titles = tuple(fig.layout.annotations)
         self.figure = go.FigureWidget(fig)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -124,6 +158,18 @@ class LiveBenchmarkFigure:
                                   (TTFA_HIST, self._ttfa)):
                 x, y, width = _histogram(values)
                 data[index].x, data[index].y, data[index].width = x, y, width
+            self.figure.layout.annotations = self._titles + tuple(self._notes())
+
+    def _notes(self) -> list[dict]:
+        """A sentence in each panel that has nothing to show once requests have finished (never an empty grid)."""
+        finished = bool(self._ttft)
+        empty = {"reasoning": finished and not (self._ttfr or self._ttfa), "server": finished and not self._server}
+        for key, names in _AXES.items():  # an empty panel shows its sentence, not an empty grid
+            for name in names:
+                self.figure.layout[name].visible = not empty[key]
+        return [{"text": text, "xref": f"{x} domain", "yref": f"{y} domain", "x": 0.5, "y": 0.5,
+                 "showarrow": False, "font": {"size": 12, "color": "#9ca3af"}}
+                for key, (x, y, text) in _NOTES.items() if empty[key]]
 
     def show_run(self, run: BenchmarkRun) -> None:
         """Redraw from a finished run's records: the exact per-second timeline replaces the live samples."""
@@ -166,13 +212,16 @@ class LiveBenchmarkFigure:
 class ParetoFigure:
     """Output throughput against median TPOT, one point per run, with the Pareto front drawn through them."""
 
-    def __init__(self, *, title: str = "Throughput vs latency", height: int = 420) -> None:
+    def __init__(self, *, title: str = "Throughput vs latency", height: int = 420, dark: bool = False) -> None:
         fig = go.Figure()
         fig.add_trace(go.Scatter(name="runs", mode="markers+text", textposition="top center",
-                                 marker={"size": 10, "color": "#76b900"}))
-        fig.add_trace(go.Scatter(name="Pareto front", mode="lines", line={"dash": "dash", "color": "gray"}))
+                                 marker={"size": 10, "color": COLOURS["out tok/s"]}))
+        fig.add_trace(go.Scatter(name="Pareto front", mode="lines",
+                                 line={"dash": "dash", "color": COLOURS["Pareto front"]}))
+        # Both axes from zero: one run's point would otherwise get an axis a few tokens/s wide (174.5-176).
         fig.update_layout(title=title, height=height, xaxis_title="median TPOT (ms/token, lower is better)",
-                          yaxis_title="output tokens/s (higher is better)")
+                          yaxis_title="output tokens/s (higher is better)", template=theme_template(dark),
+                          xaxis={"rangemode": "tozero"}, yaxis={"rangemode": "tozero"})
         self.figure = go.FigureWidget(fig)
         self.points: list[tuple[float, float]] = []
         self.labels: list[str] = []

@@ -55,6 +55,7 @@ def iter_tool_loop(
     max_steps: int = 5,
     preset: str = "tools",
     carry_reasoning: bool = True,
+    first_tool_choice: str | Mapping[str, Any] | None = None,
     **chat_options: Any,
 ) -> Iterator[ToolLoopEvent]:
     """Model -> tool calls -> execute -> tool messages -> model, streamed: chat events as they arrive,
@@ -63,6 +64,8 @@ def iter_tool_loop(
 
     Each assistant turn goes back with its reasoning (`carry_reasoning`), as the released template
     expects for the turns after the last user message; it drops the reasoning of earlier turns itself.
+    `first_tool_choice` is the first turn's `tool_choice` (a named function forces that call once; the
+    turns after it choose freely, or the loop would never end).
     """
     if max_steps < 1:
         raise ConfigError(f"max_steps must be at least 1; got {max_steps}.")
@@ -71,7 +74,9 @@ def iter_tool_loop(
     steps: list[ToolStep] = []
     for number in range(1, max_steps + 1):
         result = None
-        for event in stream_chat(endpoint, history, tools=list(by_name.values()), preset=preset, **chat_options):
+        choice = first_tool_choice if number == 1 else None
+        for event in stream_chat(endpoint, history, tools=list(by_name.values()), preset=preset,
+                                 tool_choice=choice, **chat_options):
             if isinstance(event, Done):
                 result = event.result
             yield event

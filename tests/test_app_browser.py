@@ -1,15 +1,20 @@
 """The Voila app in a real browser: Debian's chromium, driven by Playwright, against Voila on loopback.
 
 One walk through the app, as a newcomer would: the page renders; choices in Generate change the command;
-Server starts the embedded model and says "running"; Chat answers with a reasoning pane; Throughput draws
-points. Each step leaves a screenshot in the artifacts folder (look at them: a green test with a blank
-page would be a lie) and its wall time in artifacts/app-browser-times.json.
+Server starts the embedded model and says "running"; Chat answers with a reasoning pane (sent with Enter);
+Tools declares a tool of the test's own, the model is made to call it (tool_choice, first turn only) and the
+test answers the call by hand until the loop finishes; Throughput draws points and its plots follow the page
+theme. Each step leaves a screenshot in the artifacts folder (look at them: a green test with a blank page
+would be a lie) and its wall time in artifacts/app-browser-times.json; the README's pictures are copied into
+notebooks/images/ by the same run (PICTURES), so they show the app as it is.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +33,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]  # fmt: skip
 SERVER_START_S = 900  # the embedded CPU model: 30-90 s alone; ~5 min measured on a 2-core machine shared with 6 servers
 MINUTE_MS = 60_000
+IMAGES = REPO / "notebooks" / "images"
+# step name -> the picture the README and the notebooks show
+PICTURES = {"generate-sglang-fp8-b200": "generator.png", "server-running": "server.png", "chat-answered": "chat-reasoning.png",
+            "tools-ran": "tool-loop.png", "agents-ran": "agent-trace.png", "throughput-points": "dashboard.png",
+            "dark-theme": "dark-theme.png"}
 
 
 def _free_port() -> int:
@@ -55,8 +65,12 @@ def voila_url(artifacts_dir):
     log = artifacts_dir / "app-browser-voila.log"
     argv = [sys.executable, "-c", "from nanokit.cli import main; main()", "app", "--no-browser",
             "--port", str(_free_port())]  # fmt: skip
+    # The test's declared tools go to a scratch config folder, never the user's.
+    env = {**os.environ, "NANOKIT_CONFIG_DIR": str(artifacts_dir / "app-browser-config")}
+    shutil.rmtree(env["NANOKIT_CONFIG_DIR"], ignore_errors=True)
     with log.open("w") as out:
-        process = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=env)
     try:
         yield _wait_for_url(process, log, 120)
     finally:
@@ -107,6 +121,9 @@ class Walk:
         path = self.folder / f"app-{len(self.shots) + 1:02d}-{step}.png"
         self.page.screenshot(path=str(path), full_page=True)
         self.shots.append(path)
+        if step in PICTURES:
+            IMAGES.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, IMAGES / PICTURES[step])
         (self.folder / "app-browser-times.json").write_text(json.dumps(self.times, indent=2) + "\n")
         return path
 
@@ -171,8 +188,14 @@ def _walk(page, walk: Walk, voila_url: str) -> list[str]:
     walk.tab("Chat")
     chat = page.locator(".nanokit-tab-chat")
     try:
-        chat.locator(".nanokit-chat-input textarea").fill("What is 2 + 3?")
-        chat.locator(".nanokit-chat-send").click()
+        box = chat.locator(".nanokit-chat-input textarea")
+        box.fill("What is 2 + 3?")
+        box.press("Tab")  # keyboard only: the box, then Send
+        assert page.evaluate("() => !!document.activeElement.closest('.nanokit-chat-send')"), "Tab skips Send"
+        box.press("Shift+Enter")  # a new line, not a send
+        assert box.input_value() == "What is 2 + 3?\n"
+        box.press("Backspace")
+        box.press("Enter")  # sends
         _wait_for_text(page, ".nanokit-tab-chat .nanokit-chat-status", "completion|Error", 180)
         answer = chat.locator(".nanokit-chat-answer").text_content().strip()
         reasoning = chat.locator(".nanokit-chat-reasoning-text").text_content().strip()
@@ -183,12 +206,10 @@ def _walk(page, walk: Walk, voila_url: str) -> list[str]:
         problems.append(f"Chat: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     walk.done("chat-answered")
 
-    # 5. Tools and Agents: each runs once and shows its steps (the tiny model's choices are not checked).
+    # 5. Tools: declare a tool of our own, make the first turn call it, answer the call by hand, see the loop end.
     walk.tab("Tools")
     try:
-        page.locator(".nanokit-tab-tools .nanokit-tools-run").click()
-        _wait_for_text(page, ".nanokit-tab-tools .nanokit-tools-status", r"^(?!\s*running).+", 180)
-        assert page.locator(".nanokit-tab-tools .nanokit-tools-steps").text_content().strip(), "no tool-loop steps"
+        _declare_and_answer_by_hand(page)
     except Exception as exc:  # noqa: BLE001
         problems.append(f"Tools: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     walk.done("tools-ran")
@@ -217,9 +238,81 @@ def _walk(page, walk: Walk, voila_url: str) -> list[str]:
     page.set_viewport_size({"width": 1400, "height": 1900})  # the live figure and the Pareto chart below it
     walk.done("throughput-points")
     graphs = page.evaluate(count_points)
+    # The plots follow the page theme: flip JupyterLab's theme flag and the figure's text turns light.
+    font = """() => getComputedStyle(document.querySelector('.nanokit-tab-throughput .js-plotly-plot .gtitle')
+        || document.querySelector('.nanokit-tab-throughput .js-plotly-plot text')).fill"""
+    light_font = page.evaluate(font)
+    page.evaluate("() => { document.body.dataset.jpThemeLight = 'false'; }")
+    try:
+        page.wait_for_function(f"({font})() !== {json.dumps(light_font)}", timeout=MINUTE_MS)
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"Theme: the plots kept their light template ({type(exc).__name__})")
+    page.evaluate("() => { document.body.dataset.jpThemeLight = 'true'; }")
+    # Save results writes the files and says where.
+    tab.locator(".nanokit-bench-save").click()
+    _wait_for_text(page, ".nanokit-tab-throughput .nanokit-bench-saved", "Saved|rror", 60)
     assert "finished" in status_text, status_text
     live, pareto = graphs[0], graphs[1]
     assert live[0] >= 2, f"the live out tok/s line has {live[0]} points"
     assert pareto[0] >= 1, "the finished run is not on the Pareto chart"
     assert tab.locator(".js-plotly-plot .scatterlayer .point").count() >= 1  # drawn, not just in the data
+    assert "Saved runs.json" in tab.locator(".nanokit-bench-saved").text_content()
     return problems
+
+
+def _declare_and_answer_by_hand(page) -> None:
+    """Declare get_stock_price (answered by hand), force the first call to it, answer each call, wait for the end.
+
+    The tiny model has never seen this tool, so the first turn is forced (tool_choice); with an optional
+    parameter and thinking on its arguments fit the schema (4 of 4 in a probe). A run whose call came back
+    with invalid arguments (the model's choice, not the app's) is run once more.
+    """
+    tab = page.locator(".nanokit-tab-tools")
+    tab.locator(".nanokit-toolform-name input").fill("get_stock_price")
+    tab.locator(".nanokit-toolform-description input").fill("Get the latest price of a stock.")
+    tab.locator(".nanokit-toolform-parameters textarea").fill("symbol?: string  # the ticker, e.g. NVDA")
+    tab.locator(".nanokit-toolform-add").click()
+    _wait_for_text(page, ".nanokit-tab-tools .nanokit-toolform-message", "Added get_stock_price", 30)
+    page.wait_for_function("() => [...document.querySelectorAll('.nanokit-tab-tools .nanokit-tools-first-call option')]"
+                           ".some(o => o.textContent === 'get_stock_price')", timeout=30_000)
+    tab.locator(".nanokit-tools-first-call select").select_option(label="get_stock_price")
+    tab.locator(".nanokit-tools-input input").fill("What is the price of NVDA stock?")
+    finished = r"Answered after|Stopped at the step limit|Error"
+    for attempt in range(2):
+        tab.locator(".nanokit-tools-run").click()
+        answered = 0
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if tab.locator(".nanokit-tools-callbox").is_visible():
+                assert "get_stock_price(" in tab.locator(".nanokit-tools-callbox").text_content()
+                tab.locator(".nanokit-tools-result textarea").fill("123.45 USD")
+                tab.locator(".nanokit-tools-send-result").click()
+                answered += 1
+                tab.locator(".nanokit-tools-callbox").wait_for(state="hidden", timeout=30_000)
+            status = tab.locator(".nanokit-tools-status").text_content()
+            if re.search(finished, status) and not tab.locator(".nanokit-tools-run").is_disabled():
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError("the tool loop did not finish within 240 s")
+        if answered:
+            break
+    assert answered, f"the model's call never reached the hand answer: {tab.locator('.nanokit-tools-steps').text_content()}"
+    assert re.search(r"Answered after|Stopped at the step limit", status), status
+    assert "123.45 USD" in tab.locator(".nanokit-tools-steps").text_content()
+
+
+def test_the_dark_theme_renders_readably(voila_url, browser, artifacts_dir):
+    """Voila's dark theme (`?theme=dark`): the app renders on it (a second kernel; no server is started)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(voila_url + "?theme=dark", timeout=3 * MINUTE_MS)
+        page.locator(".nanokit-app").wait_for(timeout=5 * MINUTE_MS)
+        page.locator(".nanokit-command textarea").wait_for()
+        shot = artifacts_dir / "app-dark-theme.png"
+        page.screenshot(path=str(shot), full_page=True)
+        IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, IMAGES / PICTURES["dark-theme"])
+        assert page.evaluate("() => document.body.dataset.jpThemeLight") == "false"
+    finally:
+        page.close()

@@ -3,7 +3,8 @@
 Generate needs no server. Server owns the one in-kernel VLLMServer (or an attached endpoint) and tells the
 other tabs through `ServerPanel.on_change`; Chat, Tools, Agents and Throughput are built for that endpoint
 when it appears and wait with a sentence until then. A tab that fails to build says so in its own place; the
-rest of the app keeps working. "Launch here" in Generate goes to the Server tab's `ServerPanel.launch(spec)`.
+rest of the app keeps working. "Launch here" in Generate goes to the Server tab's `ServerPanel.launch(spec)`. An invisible `PageTheme`
+reports the page's light or dark theme; the Throughput plots follow it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import ipywidgets as W
 from nanokit import Endpoint, LaunchSpec, NanokitError, VLLMServer
 from widgets.chat_panel import ChatPanel
 from widgets.command_generator import CommandGenerator
+from widgets.page_widgets import PageTheme
 from widgets.server_panel import ServerPanel
 from widgets.throughput import ThroughputDashboard
 from widgets.tool_trace import ToolTrace
@@ -29,7 +31,7 @@ _WAITING = "Start the server (or attach to one) in the <b>Server</b> tab; this t
 _STOPPED = "The server stopped. Start it again (or attach to another) in the <b>Server</b> tab."
 
 
-def _notice(text: str, color: str = "#374151") -> W.HTML:
+def _notice(text: str, color: str = "var(--jp-ui-font-color1,#374151)") -> W.HTML:
     return W.HTML(f"<div class='nanokit-notice' style='color:{color};padding:12px 4px'>{text}</div>")
 
 
@@ -94,7 +96,11 @@ def _chat(endpoint: Endpoint) -> W.Widget:
 
 
 def _tools(endpoint: Endpoint) -> W.Widget:
-    return _tag(ToolTrace(endpoint), prompt="nanokit-tools-input",
+    trace = ToolTrace(endpoint)
+    _tag(trace.form, name="nanokit-toolform-name", description="nanokit-toolform-description",
+         parameters="nanokit-toolform-parameters", add_button="nanokit-toolform-add", message="nanokit-toolform-message")
+    return _tag(trace, prompt="nanokit-tools-input", first_call="nanokit-tools-first-call",
+                call_box="nanokit-tools-callbox", call_result="nanokit-tools-result", call_send="nanokit-tools-send-result",
                 run_button="nanokit-tools-run", steps="nanokit-tools-steps", status="nanokit-tools-status")
 
 
@@ -122,6 +128,7 @@ def _throughput(endpoint: Endpoint) -> W.Widget:
     # Small defaults: on the embedded CPU model a run of 16 short prompts takes a few seconds.
     dashboard = ThroughputDashboard(endpoint, num_prompts=16, input_len=64, output_len=32, concurrency=4)
     return _tag(dashboard, run_button="nanokit-bench-run", sweep_button="nanokit-bench-sweep",
+                save_button="nanokit-bench-save", saved="nanokit-bench-saved",
                 status="nanokit-bench-status")
 
 
@@ -140,10 +147,11 @@ class NanokitApp(W.VBox):
 
     def __init__(self, server: VLLMServer | None = None, *, panel: ServerPanel | None = None,
                  factories: dict[str, Callable[[Endpoint], W.Widget]] | None = None) -> None:
-        self.header = W.HTML(
+        self.header = W.HTML(  # colours from the page theme: readable under light and dark
+
             "<div style='display:flex;align-items:baseline;gap:12px'>"
             "<h2 style='margin:4px 0'>nanokit</h2>"
-            "<span style='color:#4b5563'>Launch, chat with, and measure NVIDIA Nemotron-3-Nano-30B-A3B"
+            "<span style='color:var(--jp-ui-font-color2,#4b5563)'>Launch, chat with, and measure NVIDIA Nemotron-3-Nano-30B-A3B"
             " &mdash; or the embedded tiny model on a CPU.</span></div>"
         )
         self.endpoint_line = W.HTML()
@@ -165,7 +173,9 @@ class NanokitApp(W.VBox):
         if self._panel is not None:
             self._panel.on_change(self._on_endpoint)
         self._on_endpoint(self._panel.endpoint if self._panel is not None else None)
-        super().__init__(children=[self.header, self.endpoint_line, self.tabs])
+        self.theme = PageTheme()
+        self.theme.observe(lambda _: self._follow_theme(), names=["dark", "width"])
+        super().__init__(children=[self.header, self.endpoint_line, self.tabs, self.theme])
         self.add_class("nanokit-app")
 
     @staticmethod
@@ -179,13 +189,20 @@ class NanokitApp(W.VBox):
 
     def _on_endpoint(self, endpoint: Endpoint | None) -> None:
         if endpoint is None:
-            self.endpoint_line.value = "<span style='color:#6b7280'>No server yet: open the Server tab.</span>"
+            self.endpoint_line.value = "<span style='color:var(--jp-ui-font-color2,#6b7280)'>No server yet: open the Server tab.</span>"
         else:
             self.endpoint_line.value = (f"<span style='color:#15803d'>Talking to <code>"
                                         f"{html.escape(endpoint.model_name)}</code> at <code>"
                                         f"{html.escape(endpoint.base_url)}</code></span>")
         for tab in self.endpoint_tabs.values():
             tab.set_endpoint(endpoint)
+        self._follow_theme()
+
+    def _follow_theme(self) -> None:
+        dashboard = self.endpoint_tabs["Throughput"].content
+        if hasattr(self, "theme") and hasattr(dashboard, "set_theme"):
+            dashboard.set_theme(self.theme.dark)
+            dashboard.set_width(self.theme.width)
 
     def launch_spec(self, spec: LaunchSpec) -> None:
         """The Generate tab's "Launch here": show the Server tab and serve `spec` with its panel."""

@@ -1,7 +1,8 @@
 """ChatPanel: talk to the served model with thinking on/off, a reasoning budget and a sampling preset.
 
 Reasoning streams live into a collapsible pane above the answer; a status line shows token counts and
-the time to the first reasoning token and to the first answer token.
+the time to the first reasoning token and to the first answer token. Enter in the message box sends
+(Shift+Enter is a new line); Tab moves from the box to Send and on through the controls in reading order.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from nanokit.chat import PRESETS, ChatResult, Done, stream_chat
 from nanokit.endpoint import Endpoint, HasEndpoint
 from nanokit.errors import NanokitError
 from nanokit.parsing import ContentDelta, ReasoningDelta, ToolCallDelta
+from widgets.page_widgets import ChatInput
 
 
 class ChatPanel(W.VBox):
@@ -27,7 +29,7 @@ class ChatPanel(W.VBox):
         self.history: list[dict[str, Any]] = []
         self.last_result: ChatResult | None = None
 
-        self.message = W.Textarea(placeholder="Ask something…", layout=W.Layout(width="100%", height="70px"))
+        self.message = ChatInput()
         self.send_button = W.Button(description="Send", button_style="primary", icon="paper-plane")
         self.clear_button = W.Button(description="New chat", icon="eraser")
         self.thinking = W.ToggleButton(value=True, description="Thinking", icon="lightbulb-o")
@@ -43,6 +45,7 @@ class ChatPanel(W.VBox):
         self.errors = W.Output()
 
         self.send_button.on_click(lambda _: self.send())
+        self.message.observe(lambda _: self.send(), names="submits")
         self.clear_button.on_click(lambda _: self.clear())
         self.thinking.observe(self._on_thinking, names="value")
         self.preset.observe(self._on_preset, names="value")
@@ -85,7 +88,7 @@ class ChatPanel(W.VBox):
         if self.endpoint is None:
             self.status.value = "<b>No server yet</b>: start one (ServerPanel) or pass an endpoint."
             return None
-        self.send_button.disabled = True
+        self.send_button.disabled = self.message.disabled = True
         reasoning: list[str] = []
         answer: list[str] = []
         try:
@@ -110,7 +113,7 @@ class ChatPanel(W.VBox):
         except NanokitError as exc:
             self.status.value = f"<b>Error:</b> {html.escape(str(exc))}"
         finally:
-            self.send_button.disabled = False
+            self.send_button.disabled = self.message.disabled = False
         return self.last_result
 
     def _finish(self, text: str, result: ChatResult) -> None:
@@ -126,5 +129,5 @@ class ChatPanel(W.VBox):
 
 
 def _pre(text: str, *, muted: bool = False) -> str:
-    style = "white-space:pre-wrap;margin:0;" + ("color:#6b7280;" if muted else "")
+    style = "white-space:pre-wrap;margin:0;" + ("color:var(--jp-ui-font-color2,#6b7280);" if muted else "")
     return f"<div style='{style}'>{html.escape(text)}</div>"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import time
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 import ipywidgets as W
 
@@ -18,7 +20,10 @@ from nanokit.bench import (
     run_sweep,
     sweep_configs,
 )
-from nanokit.plots import LiveBenchmarkFigure, ParetoFigure
+from nanokit.plots import LiveBenchmarkFigure, ParetoFigure, apply_theme
+from nanokit.results_export import SavedResults, save_results
+
+_WRAP = W.Layout(flex_flow="row wrap", align_items="center")  # controls flow onto a second line on a narrow page
 
 
 def rows_html(rows: list[dict]) -> str:
@@ -38,7 +43,8 @@ class ThroughputDashboard(W.VBox):
     """
 
     def __init__(self, endpoint, *, num_prompts: int = 32, input_len: int = 128, output_len: int = 128,
-                 concurrency: int = 8, sweep: str = "1,4,16", interval: float = 0.5) -> None:
+                 concurrency: int = 8, sweep: str = "1,4,16", interval: float = 0.5,
+                 save_to: str = "~/nanokit-results") -> None:
         self.endpoint = endpoint
         self.interval = interval
         self.runs: list[BenchmarkRun] = []
@@ -54,6 +60,10 @@ class ThroughputDashboard(W.VBox):
         self.sweep_points = W.Text(value=sweep, description="sweep", style=style, layout=W.Layout(width="180px"))
         self.run_button = W.Button(description="Run", button_style="primary", icon="play")
         self.sweep_button = W.Button(description="Sweep", icon="line-chart")
+        self.save_folder = W.Text(value=save_to, description="save to", style=style, layout=W.Layout(width="220px"),
+                                  tooltip="Each save makes a new dated folder inside this one")
+        self.save_button = W.Button(description="Save results", icon="save", disabled=True)
+        self.saved = W.HTML()
         self.status = W.HTML()
         self.live = LiveBenchmarkFigure(title="Live run")
         self.pareto = ParetoFigure()
@@ -61,12 +71,14 @@ class ThroughputDashboard(W.VBox):
         self.errors = W.Output()
         self.run_button.on_click(lambda _: self.run())
         self.sweep_button.on_click(lambda _: self.sweep())
+        self.save_button.on_click(lambda _: self.save())
         for box in (self.num_prompts, self.input_len, self.output_len, self.concurrency):
             box.layout = W.Layout(width="170px")
         super().__init__(children=[
-            W.HBox([self.dataset, self.num_prompts, self.input_len, self.output_len]),
-            W.HBox([self.concurrency, self.run_button, self.sweep_points, self.sweep_button]),
-            self.status, self.live.figure, self.pareto.figure, self.table, self.errors,
+            W.HBox([self.dataset, self.num_prompts, self.input_len, self.output_len], layout=_WRAP),
+            W.HBox([self.concurrency, self.run_button, self.sweep_points, self.sweep_button], layout=_WRAP),
+            self.status, self.live.figure, self.pareto.figure, self.table,
+            W.HBox([self.save_folder, self.save_button, self.saved], layout=_WRAP), self.errors,
         ])
 
     def config(self) -> BenchmarkConfig:
@@ -96,6 +108,7 @@ class ThroughputDashboard(W.VBox):
             self.runs.append(run)
             self.pareto.add_run(run)
             self.table.value = rows_html(comparison_rows(self.runs))
+            self.save_button.disabled = False
 
         self.run_button.disabled = self.sweep_button.disabled = True
         try:
@@ -123,3 +136,29 @@ class ThroughputDashboard(W.VBox):
                 self.status.value = "<span style='color:#b91c1c'>The sweep box takes numbers like 1,4,16.</span>"
                 return []
         return self._execute(sweep_configs(self.config(), concurrencies=concurrencies))
+
+    def save(self, folder: str | Path | None = None) -> SavedResults | None:
+        """Records and summary (JSON, CSV) and the two figures (HTML, PNG with kaleido) in a new dated folder."""
+        target = Path(folder) if folder is not None else Path(self.save_folder.value).expanduser() / time.strftime(
+            "dashboard-%Y%m%d-%H%M%S")
+        try:
+            saved = save_results(target, self.runs, {"live": self.live.figure, "pareto": self.pareto.figure})
+        except (NanokitError, OSError) as exc:
+            self.saved.value = f"<span style='color:#b91c1c'>{html.escape(str(exc))}</span>"
+            return None
+        self.saved.value = f"<small>{html.escape(saved.describe())}</small>"
+        return saved
+
+    def set_theme(self, dark: bool) -> None:
+        """Follow the page's light or dark theme (the app calls this from its PageTheme probe)."""
+        apply_theme([self.live.figure, self.pareto.figure], dark=dark)
+
+    def set_width(self, page_px: int) -> None:
+        """Size the plots to the page: a plot drawn in a hidden tab cannot measure its container itself."""
+        if page_px <= 0:
+            return
+        width = max(page_px - 60, 720)  # the tab's border and padding; three panels a row need ~720 px
+        with self.live.figure.batch_update():
+            self.live.figure.layout.width = width
+        with self.pareto.figure.batch_update():
+            self.pareto.figure.layout.width = min(width, 900)  # one chart: wider reads no better
