@@ -25,7 +25,7 @@ def test_bad_host_without_key_exits_with_one_sentence():
     done = subprocess.run([str(NANOKIT), "serve", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=60,
                           check=False)
     assert done.returncode == 1
-    assert "api_key" in done.stderr and "Traceback" not in done.stderr
+    assert "--api-key" in done.stderr and "Traceback" not in done.stderr
 
 
 def _collect(stream) -> queue.Queue[str]:
