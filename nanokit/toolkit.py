@@ -142,12 +142,15 @@ class Tool:
     """A callable the model may use, with the OpenAI schema it is shown as.
 
     `fn` receives the coerced arguments as keyword arguments; parameters typed with a Pydantic model,
-    an enum or another rich type are validated into that type first.
+    an enum or another rich type are validated into that type first. `checks_arguments=False` hands `fn`
+    arguments that do not fit the schema too (coerced where they can be): a tool a person answers by hand
+    sees every call the model makes and decides itself, as in the playgrounds users know.
     """
 
     fn: Callable[..., Any]
     schema: dict[str, Any]
     validators: Mapping[str, pydantic.TypeAdapter] = field(default_factory=dict, compare=False, repr=False)
+    checks_arguments: bool = True
 
     @classmethod
     def from_function(cls, fn: Callable[..., Any]) -> Tool:
@@ -238,7 +241,7 @@ def execute_tool_call(call: ToolCall, tools: Mapping[str, Tool]) -> ToolExecutio
         error = f"Unknown tool {call.name!r}; the available tools are {', '.join(sorted(tools)) or 'none'}."
         return ToolExecution(call, dict(call.arguments), f"Error: {error}", error)
     coerced = coerce_call(call, tool.parameters)
-    if coerced.problems:
+    if coerced.problems and tool.checks_arguments:
         error = "Invalid arguments: " + " ".join(coerced.problems)
         return ToolExecution(call, coerced.values, f"Error: {error}", error)
     try:

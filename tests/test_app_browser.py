@@ -263,9 +263,9 @@ def _walk(page, walk: Walk, voila_url: str) -> list[str]:
 def _declare_and_answer_by_hand(page) -> None:
     """Declare get_stock_price (answered by hand), force the first call to it, answer each call, wait for the end.
 
-    The tiny model has never seen this tool, so the first turn is forced (tool_choice); with an optional
-    parameter and thinking on its arguments fit the schema (4 of 4 in a probe). A run whose call came back
-    with invalid arguments (the model's choice, not the app's) is run once more.
+    The tiny model has never seen this tool, so the first turn is forced (tool_choice). A hand-answered tool
+    is shown every call, arguments that miss the schema included (the person decides); a run in which no
+    call reached the answer box (the model's choice, not the app's) is run once more.
     """
     tab = page.locator(".nanokit-tab-tools")
     tab.locator(".nanokit-toolform-name input").fill("get_stock_price")

@@ -58,6 +58,18 @@ def test_a_hand_answered_tool_returns_what_the_person_typed_after_coercing_argum
     assert tool.schema["function"]["parameters"]["required"] == ["symbol", "days"]
 
 
+def test_a_hand_answered_tool_sees_calls_whose_arguments_miss_the_schema_and_an_example_one_does_not():
+    asked = []
+    declaration = parse_declaration("get_stock_price", "Latest price of a stock.", "symbol: string")
+    tool = declared_tool(declaration, lambda name, arguments: asked.append(arguments) or "123.45")
+    run = execute_tool_call(ToolCall("get_stock_price", {"ticker": "NVDA"}), {tool.name: tool})
+    assert run.ok and run.output == "123.45" and asked == [{"ticker": "NVDA"}]  # the person decides
+    example = declared_tool(parse_declaration("tip", "Work out a tip.", "bill_total: integer\ntip_percentage: integer",
+                                              answered_by="calculate_tip"))
+    refused = execute_tool_call(ToolCall("tip", {"bill": 80}), {"tip": example})
+    assert not refused.ok and refused.output.startswith("Error: Invalid arguments")
+
+
 def test_an_example_implementation_answers_with_the_users_declaration_shown():
     declaration = parse_declaration("tip", "Work out a tip.", "bill_total: integer\ntip_percentage: integer",
                                     answered_by="calculate_tip")
