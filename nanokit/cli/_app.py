@@ -25,3 +25,16 @@ def fail(error: NanokitError, *, options: dict[str, str] | None = None, code: in
     """
     typer.echo(f"error: {error.render(partial(cli_spelling, options=options))}", err=True)
     raise typer.Exit(code)
+
+
+def positive_ints(text: str, option: str, example: str) -> list[int]:
+    """A comma-separated option value (`--sweep 1,4,16`) as whole numbers of at least 1, or one sentence why not."""
+    from nanokit.errors import ConfigError
+
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"{option} takes comma-separated whole numbers like {example}, not {text!r}.") from None
+    if not values or min(values) < 1:
+        raise ConfigError(f"{option} needs values of at least 1, like {example}; got {text!r}.")
+    return values

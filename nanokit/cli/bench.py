@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from nanokit.cli._app import app, fail
+from nanokit.cli._app import app, fail, positive_ints
 from nanokit.errors import ConfigError, NanokitError
 
 # BenchmarkConfig's parameters whose option is named otherwise (the rest are the parameter with dashes)
@@ -18,13 +18,7 @@ BENCH_OPTIONS = {"max_concurrency": "--concurrency", "num_warmups": "--warmups",
 
 
 def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise ConfigError(f"--sweep takes comma-separated whole numbers like 1,4,16, not {text!r}.") from None
-    if not values or min(values) < 1:
-        raise ConfigError(f"--sweep needs concurrencies of at least 1, like 1,4,16; got {text!r}.")
-    return values
+    return positive_ints(text, "--sweep", "1,4,16")
 
 
 def _float_list(text: str) -> list[float]:

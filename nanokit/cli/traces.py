@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from nanokit.cli._app import app
+from nanokit.cli._app import app, positive_ints
 from nanokit.errors import ConfigError, NanokitError
 
 traces_app = typer.Typer(help="Reasoning traces: generate attempts, verify them, export SFT data.",
@@ -15,13 +15,7 @@ app.add_typer(traces_app, name="traces")
 
 
 def _ks(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise ConfigError(f"--k takes comma-separated whole numbers like 1,4,8, not {text!r}.") from None
-    if not values or min(values) < 1:
-        raise ConfigError(f"--k needs values of at least 1, like 1,4; got {text!r}.")
-    return values
+    return positive_ints(text, "--k", "1,4")
 
 
 @traces_app.command()
