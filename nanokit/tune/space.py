@@ -86,6 +86,21 @@ class SearchSpace:
             return ServerSetting(**{**setting.to_dict(), "capture_size": setting.max_num_seqs})
         return setting
 
+    def nearest(self, wanted: dict[str, Any]) -> dict[str, Any]:
+        """Optuna params for the choices closest to `wanted` (flag name -> value, "concurrency" included): a
+        value among the choices is kept, a number takes the choice nearest by ratio, anything else the first."""
+        params = {}
+        for name, choices in (*self.server.items(), ("concurrency", self.concurrency)):
+            value = wanted.get(name)
+            numbers = [c for c in choices if isinstance(c, int | float) and not isinstance(c, bool) and c > 0]
+            if value in choices:
+                params[name] = value
+            elif isinstance(value, int | float) and not isinstance(value, bool) and value > 0 and numbers:
+                params[name] = min(numbers, key=lambda c: abs(math.log(c / value)))
+            else:
+                params[name] = choices[0]
+        return params
+
     def to_dict(self) -> dict[str, Any]:
         return {"device": self.device, "server": {k: list(v) for k, v in self.server.items()},
                 "concurrency": list(self.concurrency), "grid_size": self.grid_size()}
