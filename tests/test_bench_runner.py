@@ -99,6 +99,13 @@ def test_warmups_are_sent_but_not_recorded():
     assert len(server.bodies) == 9 and len(result.records) == 6
 
 
+def test_warmups_can_ask_for_fewer_tokens_than_the_measured_requests():
+    server = FakeServer()
+    run(BenchmarkConfig(base_url=BASE, num_warmups=2, warmup_output_len=1, scrape_interval=None), server)
+    asked = [body["max_tokens"] for body in server.bodies]
+    assert asked[:2] == [1, 1] and min(asked[2:]) > 1
+
+
 def test_chat_separates_first_reasoning_and_first_answer():
     server = FakeServer(tokens=6, gap=0.003, reasoning=3)
     config = BenchmarkConfig(base_url=BASE, endpoint="chat", reasoning=True, scrape_interval=None)

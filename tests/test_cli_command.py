@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from nanokit.catalog import GPUS, VARIANTS
 from nanokit.cli import app
 from nanokit.launch import LaunchSpec
-from nanokit.tune import recommended_spec
+from nanokit.tune import find_run_cards, recommended_spec
 
 runner = CliRunner()
 
@@ -21,7 +21,8 @@ def test_command_json_for_every_engine_and_variant(engine, variant, gpu):
     data = json.loads(result.stdout)
     assert set(data) == {"argv", "env", "shell", "warnings", "files", "goal", "chosen", "nodes"}
     assert data["nodes"][0]["argv"] == data["argv"]  # one node: the same command
-    spec, chosen = recommended_spec(LaunchSpec(engine=engine, variant=variant, gpu=gpu), "latency")
+    spec, chosen = recommended_spec(LaunchSpec(engine=engine, variant=variant, gpu=gpu), "latency",
+                                    run_cards=find_run_cards())  # the cards in notebooks/results, as the CLI reads
     assert data["chosen"] == chosen and data["goal"] == "latency"
     assert data["argv"] == spec.argv() and data["env"] == spec.env() and data["shell"] == spec.shell()
     assert ("nano_v3.yaml" in data["files"]) == (engine == "trtllm")

@@ -117,3 +117,27 @@ def test_a_run_card_for_another_goal_or_checkpoint_is_not_used(tmp_path):
     for variant, goal in (("bf16", "latency"), ("fp8", "throughput")):
         spec, reasons = recommended_spec(LaunchSpec(gpu="h200", variant=variant), goal, run_cards=cards)
         assert spec.concurrency != 200 and not any("measured on this GPU" in r for r in reasons)
+
+
+def test_the_best_of_several_matching_cards_is_used_with_its_caveats(tmp_path):
+    from nanokit.tune import recommended_spec
+
+    def card(score, seqs):
+        return {"hardware": {"gpu": "H200 141GB"}, "model": "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16",
+                "goal": {"name": "throughput", "ttft_ms": None, "tpot_ms": None}, "caveats": ["dummy weights: why"],
+                "chosen": {"concurrency": seqs, "score": score, "setting": {"max_num_seqs": seqs,
+                                                                            "max_num_batched_tokens": 4096},
+                           "metrics": {"output_throughput": score, "median_tpot_ms": 20.0, "median_ttft_ms": 900.0}}}
+
+    cards = [(tmp_path / "a.json", card(11000.0, 100)), (tmp_path / "b.json", card(12000.0, 120))]
+    spec, reasons = recommended_spec(LaunchSpec(gpu="h200"), "throughput", run_cards=cards)
+    assert spec.concurrency == 120 and spec.max_num_batched_tokens == 4096
+    assert any("(b.json)" in r and "caveats: dummy weights." in r for r in reasons)
+
+
+def test_the_shipped_h200_run_cards_reach_the_generator():
+    from nanokit.tune import find_run_cards, recommended_spec
+
+    for goal in ("throughput", "latency"):
+        _, reasons = recommended_spec(LaunchSpec(gpu="h200", variant="bf16"), goal, run_cards=find_run_cards())
+        assert any(r.startswith("--concurrency") and "measured on this GPU (h200_bf16_tune_" in r for r in reasons)

@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -52,6 +52,7 @@ class BenchmarkConfig:
     burstiness: float = 1.0
     max_concurrency: int | None = None
     num_warmups: int = 0
+    warmup_output_len: int | None = None  # tokens each warm-up request asks for; None: the workload's own
     ignore_eos: bool = True
     reasoning: bool | None = None
     temperature: float | None = None
@@ -135,9 +136,12 @@ async def arun_benchmark(config: BenchmarkConfig, *, feed: LiveFeed | None = Non
         sender = streams or http
         gate = asyncio.Semaphore(config.max_concurrency) if config.max_concurrency else contextlib.nullcontext()
         if config.num_warmups:
+            first = requests[0]
+            warm_request = replace(first, output_len=min(first.output_len, config.warmup_output_len or first.output_len))
+
             async def warm() -> RequestRecord:
                 async with gate:
-                    return await send_request(sender, options, requests[0])
+                    return await send_request(sender, options, warm_request)
             await asyncio.gather(*(warm() for _ in range(config.num_warmups)))
 
         async def one(request: BenchRequest, arrival: float) -> RequestRecord:

@@ -13,14 +13,15 @@ DIR for --model holds the real config.json and the stand-in tokenizer beside it 
            Every server a tune starts is one more planner check: its log's figures against the planner's for
            the setting it ran.
 
-What this lab narrows, and why: a GPU session has minutes, and on an H200 a restart costs 60-160 s (vLLM 0.26.0,
-BF16, dummy weights) while one run of 2 x 512 requests of 1024 + 1024 tokens takes about 80 s. So each trial is
+What this lab narrows, and why: a GPU session has minutes, and on an H200 a restart cost 173-221 s (vLLM 0.26.0,
+BF16, dummy weights, 2026-12-01) while one run of 2 x 512 requests of 1024 + 1024 tokens takes 90-110 s. So each trial is
 one run of 2 prompts per concurrent request (`--rungs 1`, the size of the 13,422 tok/s reference run of
 2026-12-01), and the throughput goal's client side is 256 and 512 (1,024 collapsed there, and would cost 160 s a
 run). The server flags are the product's search space (nanokit.tune.space), and the first trial is the
 generator's recommendation for the goal (nanokit.tune.recommend.starting_params).
 
-Everything lands in OUT/gpu_tune.json, rewritten after every probe and tune, with the run cards in OUT/tune-NAME/
+Each card names the checkpoint whose architecture was served (`stamp_card`), so the generator shows it as
+"measured on this GPU" for that checkpoint, with the caveats. Everything lands in OUT/gpu_tune.json, rewritten after every probe and tune, with the run cards in OUT/tune-NAME/
 and the probe logs in OUT/probes.log.
 """
 
@@ -47,12 +48,15 @@ from nanokit.lab.gpu_check import (
     probe,
 )
 from nanokit.lab.vllm_log import parse_startup_log
-from nanokit.tune import TuneConfig, search_space, tune
+from nanokit.tune import TuneConfig, load_run_card, search_space, tune, write_run_card
 from nanokit.tune.servers import VLLMEvaluator
 from nanokit.tune.space import SearchSpace, ServerSetting
 
 # The throughput goal's client concurrencies in this lab (module docstring); the other goals keep the product's.
 LAB_CLIENTS = {"throughput": (256, 512)}
+CAVEATS = (("dummy weights (--load-format dummy) in the real architecture: random values route tokens to experts "
+            "unlike the trained checkpoint"), "random prompts of exact lengths, --ignore-eos",
+           "one run per point (each the size of the 2026-12-01 reference run); no spread")
 # the best measured before this lab: H200, vLLM 0.26.0, BF16, c=512 of a 1024-sequence server, 1024 in / 1024 out
 EARLIER_BEST = {"throughput": 13422.0}
 
@@ -150,6 +154,8 @@ def step_tune(args: argparse.Namespace, report: Report) -> None:
         print(f"tune {name}: budget {budget:.0f} s", flush=True)
         began = time.monotonic()
         result = tune(config, evaluator=evaluator, on_point=_print_point)
+        if not args.cpu_smoke:
+            stamp_card(out / "run_card.json", build_spec(args).with_(model=None).model_id)
         summary = summarize_tune(result.card, name, time.monotonic() - began)
         report.data.setdefault("tunes", {}).setdefault(name, []).append(summary)
         if not args.cpu_smoke:  # the CPU tune varies the KV bytes the probe planner assumes; its checks are probes
@@ -159,6 +165,16 @@ def step_tune(args: argparse.Namespace, report: Report) -> None:
                 report.data.setdefault("planner", []).append(
                     _entry(spec, args, parse_startup_log(text), text, f"tune {name}") | {"start_s": start["seconds"]})
         report.save()
+
+
+def stamp_card(path: Path, checkpoint: str, caveats: tuple[str, ...] = CAVEATS) -> None:
+    """Name in a card the checkpoint whose architecture was served (so the generator matches it to that
+    checkpoint's recommendation), keep the directory actually served, and add the caveats; both files rewritten."""
+    card = load_run_card(path)
+    served = card.get("served_model", card["model"])
+    card.update(model=checkpoint, served_model=served, caveats=list(caveats))
+    card.pop("kind", None)
+    write_run_card(card, path.parent, name=path.stem)
 
 
 def _print_point(point: dict[str, Any]) -> None:

@@ -106,7 +106,8 @@ def render_markdown(card: dict[str, Any]) -> str:
              (f"- search: {card['search']}; {len(card['points'])} runs ({card['trials']} trials) over "
              f"{len({json.dumps(p['setting'], sort_keys=True) for p in card['points']})} server settings in "
              f"{card['elapsed_s']:.0f} s of a {card['budget_s']:.0f} s budget (a grid of this space is "
-             f"{card['search_space']['grid_size']} runs, about {card.get('grid_estimate_s', 0):,} s)"), ""]
+             f"{card['search_space']['grid_size']} runs, about {card.get('grid_estimate_s', 0):,} s)"),
+             *[f"- caveat: {caveat}" for caveat in card.get("caveats", ())], ""]
     if chosen:
         lines += ["## Chosen", "", (f"Trial {chosen['trial']}, client concurrency {chosen['concurrency']}: "
                   f"{_setting_text(chosen['setting'])} (score {chosen['score']:,.2f}"

@@ -17,7 +17,11 @@ the same choice as a ServerSetting. What the rules rest on:
 - --max-num-batched-tokens: vLLM 0.32's own API-server defaults are 16384 on GPUs of 160 GiB or more, 8192 on
   H100/H200-class (70 GiB or more, not A100) and 2048 below (vllm/engine/arg_utils.py); its offline (LLM class)
   default for H100/H200 is 16384. Latency and balanced keep the API-server default (smaller prefill chunks keep
-  decode steps short); throughput takes the offline one. Never below --max-num-seqs, which vLLM refuses.
+  decode steps short); throughput takes the offline one. Measured on H200s on 2026-12-01 (vLLM 0.26.0, BF16,
+  dummy weights, 1024 in / 1024 out, nanokit tune, each the first run after a start, on two machines): a
+  512-sequence server gave 11,932 output tok/s at 512 concurrent requests with 16384 and 11,580 with 8192, a
+  difference within what one run on another machine moves, so the rule stays vLLM's own. Never below
+  --max-num-seqs, which vLLM refuses.
 - --max-cudagraph-capture-size is raised to --max-num-seqs when vLLM's default (min(2 x seqs, 512), 1024 on
   data-centre Blackwell, never past the batched tokens) would leave the largest batches without graphs.
 - KV-cache dtype: FP8 for the FP8 and NVFP4 checkpoints, as the vLLM recipe, the model's documentation and
@@ -95,17 +99,23 @@ def _slo_target(goal: Goal) -> tuple[int, str]:
 
 
 def _measured(cards: list[tuple[Path, dict[str, Any]]], spec: LaunchSpec, goal: Goal) -> tuple[dict, str] | None:
-    """The chosen setting of a run card tuned on this GPU, checkpoint and goal, and the sentence that says so."""
+    """The chosen setting of the best-scoring run card tuned on this GPU, checkpoint and goal, and the sentence
+    that says so (with the card's caveats, e.g. dummy weights)."""
+    matching = []
     for path, card in cards:
         chosen, wanted = card.get("chosen"), {k: v for k, v in card.get("goal", {}).items() if k != "description"}
         if (chosen and card.get("hardware", {}).get("gpu") == spec.gpu_info.name and card.get("model") == spec.model_id
                 and wanted == {"name": goal.name, "ttft_ms": goal.ttft_ms, "tpot_ms": goal.tpot_ms}):
-            m = chosen["metrics"]
-            return chosen["setting"], (f"measured on this GPU ({path.name}): at client concurrency "
-                                       f"{chosen['concurrency']} it gave {m['output_throughput']:,.0f} output tok/s, "
-                                       f"median TPOT {m['median_tpot_ms']:.1f} ms, median TTFT "
-                                       f"{m['median_ttft_ms']:,.0f} ms.")
-    return None
+            matching.append((path, card))
+    if not matching:
+        return None
+    path, card = max(matching, key=lambda pair: pair[1]["chosen"].get("score", 0.0))
+    chosen, m = card["chosen"], card["chosen"]["metrics"]
+    caveats = f" With the card's caveats: {'; '.join(c.split(':')[0] for c in card['caveats'])}." \
+        if card.get("caveats") else ""
+    return chosen["setting"], (f"measured on this GPU ({path.name}): at client concurrency {chosen['concurrency']} "
+                               f"it gave {m['output_throughput']:,.0f} output tok/s, median TPOT "
+                               f"{m['median_tpot_ms']:.1f} ms, median TTFT {m['median_ttft_ms']:,.0f} ms.{caveats}")
 
 
 def _given(spec: LaunchSpec, field: str) -> bool:
@@ -152,7 +162,7 @@ def recommended_spec(spec: LaunchSpec, goal: str | Goal | None = None, *, user_s
     if plan_tokens:
         tokens, tokens_why = _batched_tokens(spec, goal, plan_capture)
         if measured and measured[0].get("max_num_batched_tokens"):
-            tokens, tokens_why = measured[0]["max_num_batched_tokens"], measured[1]
+            tokens, tokens_why = measured[0]["max_num_batched_tokens"], "the measured run card's (above)."
         spec = spec.with_(max_num_batched_tokens=tokens)
     if unset:
         spec = _fit(spec, plan_capture)

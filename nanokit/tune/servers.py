@@ -15,7 +15,11 @@ embedded model on 2 shared cores, 2026-12-01 (`python -m nanokit.lab.restart_cos
 and three warm starts per mode): torch.compile on a warm start took 8-21 s with AOT (the default; median
 12.7 s over six) and 3-6 s without (median 4.0 s); cold, 44-51 s and 24-35 s. The rest of a warm start
 (process start: imports and the engine's processes, 16-110 s with the machine's load; API ready 3-8 s;
-stop() under 1.6 s) is the same either way. `RESTART_ENV` applies that; the GPU needs nothing here yet.
+stop() under 1.6 s) is the same either way. `RESTART_ENV` applies that. On an H200 (vLLM 0.26.0, the real
+architecture, dummy weights, 2026-12-01) a start took 173-221 s with compile caches warm: 13-17 s torch.compile,
+78-90 s vLLM's profiling run (which begins by "Warming up Mamba2 SSD Triton kernels"), 10-21 s CUDA graph capture,
+the rest process start and the API server. TRITON_CACHE_AUTOTUNING=1 did not shorten the profiling run (88 s on
+the start that would fill Triton's autotuning cache, 78 s on the next), so nothing is set for the GPU.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from nanokit.tune.space import ServerSetting
 __all__ = ["Evaluator", "SettingFailed", "VLLMEvaluator"]
 
 PERCENTILES = (50.0, 90.0, 99.0)
+WARMUP_OUTPUT_LEN = 16  # tokens per warm-up request: every decode batch size up to the concurrency, in seconds
 # Environment that makes a restart cheaper without changing what is measured (module docstring), by device.
 RESTART_ENV = {"cpu": {"VLLM_USE_AOT_COMPILE": "0"}, "gpu": {}}
 
@@ -95,8 +100,10 @@ class VLLMEvaluator:
         config = BenchmarkConfig(
             base_url=server.base_url, model=server.model_name, api_key=server.api_key,
             workload=replace(self.workload, num_prompts=num_prompts), max_concurrency=concurrency,
-            # the first run after a start is slower at a new batch shape (nanokit/REFERENCE.md, 'Start-up times')
-            num_warmups=min(concurrency, 4) if self._fresh else 0,
+            # The first run after a start is slower at a new batch shape (nanokit/REFERENCE.md, 'Start-up times':
+            # 6-12% on an H200, whichever client ran it), so a fresh server first serves one unmeasured batch of
+            # short requests at the run's own concurrency.
+            num_warmups=concurrency if self._fresh else 0, warmup_output_len=WARMUP_OUTPUT_LEN,
             request_timeout=self.request_timeout, percentiles=PERCENTILES, scrape_interval=None,
             label=f"c={concurrency}",
         )
