@@ -28,7 +28,7 @@ One module per part, run by `main` here (`python -m nanokit.lab.gpu_check` runs 
     serve.py    the spec, its server on dummy weights, the planner against vLLM's start-up log (`serve`)
     bench.py    the ABBA rounds of the two clients (`bench`)
     sweep.py    the load generator's sweep and its plot (`sweep`)
-    probe.py    start-until-capacity probes of other KV dtypes and contexts (`probe`)
+    probes.py   start-until-capacity probes of other KV dtypes and contexts (`probe`)
     merge.py    one result out of several calls (`--merge`)
 """
 
@@ -43,7 +43,7 @@ from nanokit import tiny
 from nanokit.bench import write_json_atomic
 from nanokit.lab.gpu_check.bench import MIN_ROUNDS, step_bench
 from nanokit.lab.gpu_check.merge import MERGEABLE, merge_results, read_merge_source
-from nanokit.lab.gpu_check.probe import probe, step_probe
+from nanokit.lab.gpu_check.probes import probe, step_probe
 from nanokit.lab.gpu_check.report import Report, engine_version, estimate_seconds, machine_facts
 from nanokit.lab.gpu_check.serve import (
     CPU_KV_BYTES,
