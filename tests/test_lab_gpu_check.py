@@ -203,3 +203,17 @@ def test_fewer_than_four_bench_rounds_are_refused(capsys):
         parse_args(["--out", "/tmp/x", "--model", "/m", "--tokenizer", "/t", "--bench-rounds", "2"])
     assert "--bench-rounds 4 or more" in capsys.readouterr().err
     assert parse_args(["--out", "/tmp/x", "--model", "/m", "--tokenizer", "/t"]).bench_rounds == 4
+
+
+def test_runs_as_a_module_and_merges_from_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    source = tmp_path / "one.json"
+    source.write_text(json.dumps(_call("day1", bench=[_bench(64, [("vllm", 100.0), ("nanokit", 101.0)])])))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "nanokit.lab.gpu_check", "--out", str(out), "--merge", str(source)],
+                          check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "merged 1 results" in done.stdout
+    assert [len(b["runs"]) for b in json.loads((out / "gpu_check.json").read_text())["bench"]] == [2]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-PACKAGES = ["nanokit", "nanokit.tiny", "nanokit.bench", "nanokit.agents", "nanokit.tune", "nanokit.traces"]
+PACKAGES = ["nanokit", "nanokit.tiny", "nanokit.bench", "nanokit.agents", "nanokit.tune", "nanokit.traces",
+            "nanokit.cli"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -11,8 +11,10 @@ from nanokit.cli import (
     webapp,  # noqa: F401  (registers `nanokit app`; not app.py, which would shadow `app`)
 )
 from nanokit.cli._app import app
+from nanokit.cli.webapp import app_notebook, voila_argv
 
-__all__ = ["app", "main"]
+# app_notebook and voila_argv: how `nanokit app` runs Voila, for checks that measure it (nanokit.lab.app_memory).
+__all__ = ["app", "app_notebook", "main", "voila_argv"]
 
 
 def main() -> None:

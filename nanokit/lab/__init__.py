@@ -2,7 +2,7 @@
 
 Run as `python -m nanokit.lab.NAME`; they use only public names of nanokit and nanokit.bench.
 
-    gpu_check.py     nanokit's H200 command, memory planner and benchmark against the real engine on a GPU box
+    gpu_check/       nanokit's H200 command, memory planner and benchmark against the real engine on a GPU box
     validate.py      nanokit bench against `vllm bench serve` on one server, interleaved rounds
     client_cost.py   the benchmark client's own CPU per streamed token, against a local fake server
     overhead.py      what the live dashboard costs a run

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import psutil
 
+from nanokit import free_port
+
 _KERNEL = r"""
 import sys, time
 from nanokit import VLLMServer
@@ -111,8 +113,7 @@ def measure_app(vllm_args: list[str] = (), settle: float = 5.0) -> list[tuple[st
 
 def measure_voila(settle: float = 8.0) -> list[tuple[str, int, dict[str, float]]]:
     """The Voila server process on its own (no page open, so no kernel), as `nanokit app` starts it."""
-    from nanokit.cli.webapp import app_notebook, voila_argv
-    from nanokit.process import free_port
+    from nanokit.cli import app_notebook, voila_argv  # here: the CLI package imports every sub-command
 
     notebook = app_notebook()
     voila = subprocess.Popen(voila_argv(notebook, free_port()), cwd=notebook.parent, stdout=subprocess.DEVNULL,

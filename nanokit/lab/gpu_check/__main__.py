@@ -1,0 +1,7 @@
+"""`python -m nanokit.lab.gpu_check`: see the package docstring."""
+
+import sys
+
+from nanokit.lab.gpu_check import main
+
+sys.exit(main())
