@@ -12,6 +12,7 @@ still leaves weights. Only torch, transformers, tokenizers, safetensors, jinja2 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -23,6 +24,7 @@ import tempfile
 import time
 import types
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -164,8 +166,13 @@ def learn_tokenizer(config: TrainConfig, template: str) -> str:
     return build_tokenizer(corpus).to_str()
 
 
-def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None, *, progress: bool = True) -> TrainReport:
-    """Train the embedded model from `config.seed` and write its weights and tokenizer to `out_dir`."""
+def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None, *, progress: bool = True,
+          batches: Iterable[list[tuple[list[int], int]]] | None = None) -> TrainReport:
+    """Train the embedded model from `config.seed` and write its weights and tokenizer to `out_dir`.
+
+    `batches` (rows of token ids and prompt length, encoded with init_from's tokenizer) replaces the
+    generator's stream: a fine-tune on given conversations (nanokit.traces.finetune), in this process.
+    """
     import torch
     from transformers import NemotronHConfig, NemotronHForCausalLM
 
@@ -178,6 +185,9 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     if config.device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device={config.device!r} but torch sees no CUDA GPU here; train with device='cpu'.")
     init = _checkpoint(config.init_from) if config.init_from else None
+    if batches is not None and init is None:
+        raise ConfigError("train(batches=...) continues a checkpoint; set init_from to the folder whose tokenizer "
+                          "encoded the batches.")
     if init is not None:
         tokenizer_json = init["tokenizer"]
         _log(progress, f"continuing from {config.init_from} (its tokenizer and weights)")
@@ -215,9 +225,11 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
     workers = max(1, min(config.encode_workers or cores - 1, cores))
     tokens, recent, steps_done, last_print = 0, [], 0, time.monotonic()
     _log(progress, f"{parameters:,} parameters on {config.device}; {config.steps} steps of {config.batch_size} "
-                   f"rows, data drawn by {workers} processes")
-    with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (tokenizer_json, template, 1)) as pool:
-        for step, rows in enumerate(batch_stream(config, pool, config.seed)):
+                   f"rows, " + ("batches given" if batches is not None else f"data drawn by {workers} processes"))
+    given = batches is not None  # given batches need no data workers
+    with (contextlib.nullcontext() if given else
+          multiprocessing.get_context("spawn").Pool(workers, _init_worker, (tokenizer_json, template, 1))) as pool:
+        for step, rows in enumerate(batches if given else batch_stream(config, pool, config.seed)):
             if step >= config.steps:
                 break
             loss, seen = accumulate_gradients(forward, rows, config.max_tokens_per_pass, torch, config.device)

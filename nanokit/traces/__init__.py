@@ -7,7 +7,8 @@
 
 Verifiers (verify.py) check exact and numeric answers, JSON Schema, and code, which runs in a confined
 separate process (sandbox.py) against a reference on generated inputs (code_check.py); `triton_problems()`
-is a small PyTorch -> Triton set for it.
+is a small PyTorch -> Triton set for it. finetune.py closes the loop on CPU with the embedded model:
+tool-call problems, a full fine-tune on the verified attempts, held-out rates before and after.
 """
 
 from nanokit.traces.code_check import check_code, extract_code, triton_path
@@ -22,18 +23,29 @@ from nanokit.traces.dataset import (
     stats_table,
 )
 from nanokit.traces.figures import pass_rate_figure
+from nanokit.traces.finetune import (
+    FinetuneConfig,
+    HeldOutRate,
+    finetune,
+    held_out_cases,
+    held_out_rate,
+    tool_call_problems,
+    wilson_interval,
+)
 from nanokit.traces.generate import GenerationConfig, GenerationSummary, generate_traces, run_attempt
 from nanokit.traces.problems import Problem, load_problems, save_problems
 from nanokit.traces.results import ResultsFile, latest, read_attempts
 from nanokit.traces.sandbox import IsolationReport, Limits, SandboxResult, isolation_report, run_python
 from nanokit.traces.triton_problems import REFERENCE_SOLUTIONS, triton_problems
 from nanokit.traces.verdict import Verdict
-from nanokit.traces.verify import exact_match, json_schema_match, numeric_match, verify
+from nanokit.traces.verify import exact_match, json_schema_match, numeric_match, tool_call_match, verify
 
 __all__ = [
     "REFERENCE_SOLUTIONS",
+    "FinetuneConfig",
     "GenerationConfig",
     "GenerationSummary",
+    "HeldOutRate",
     "IsolationReport",
     "Limits",
     "Problem",
@@ -46,7 +58,10 @@ __all__ = [
     "exact_match",
     "export_sft",
     "extract_code",
+    "finetune",
     "generate_traces",
+    "held_out_cases",
+    "held_out_rate",
     "isolation_report",
     "json_schema_match",
     "latest",
@@ -62,7 +77,10 @@ __all__ = [
     "save_problems",
     "sft_row",
     "stats_table",
+    "tool_call_match",
+    "tool_call_problems",
     "triton_path",
     "triton_problems",
     "verify",
+    "wilson_interval",
 ]

@@ -1,7 +1,8 @@
 """From a results file to training data and figures: accepted attempts as SFT rows, pass@k, per-problem stats.
 
 SFT rows are chat-format: the problem's messages, then the attempt as one assistant message holding its
-reasoning in `reasoning_content` beside `content` (and `tool_calls`). That is the field the released
+reasoning in `reasoning_content` beside `content` (and `tool_calls`), the tools the problem offered under
+`tools`, and `metadata.enable_thinking` (whether reasoning was on, the template's switch). That is the field the released
 Nemotron-3-Nano template reads: it renders `<think>\\n{reasoning}\\n</think>\\n{content}` for the turns at
 or after the last user message, which is where this turn sits, so the reasoning is kept in training
 text exactly as the model writes it at serving time (nanokit/tiny/chat_template.jinja states the rules).
@@ -116,9 +117,13 @@ def sft_row(record: Mapping[str, Any]) -> dict[str, Any]:
         assistant["reasoning_content"] = record["reasoning"]
     if record.get("tool_calls"):
         assistant["tool_calls"] = record["tool_calls"]
-    return {"messages": [*record["messages"], assistant],
-            "metadata": {"problem_id": record["problem_id"], "sample": record["sample"],
-                         "model": record.get("model"), "verdict": record["verdict"]["detail"]}}
+    row: dict[str, Any] = {"messages": [*record["messages"], assistant]}
+    if record.get("tools"):
+        row["tools"] = record["tools"]
+    thinking = (record.get("sampling") or {}).get("thinking")
+    return row | {"metadata": {"problem_id": record["problem_id"], "sample": record["sample"],
+                               "model": record.get("model"), "verdict": record["verdict"]["detail"],
+                               **({"enable_thinking": thinking} if thinking is not None else {})}}
 
 
 def accepted(records: Iterable[Mapping[str, Any]], *, per_problem: int | None = None) -> list[dict[str, Any]]:

