@@ -21,8 +21,8 @@ run). The server flags are the product's search space (nanokit.tune.space), and 
 generator's recommendation for the goal (nanokit.tune.recommend.starting_params).
 
 Each card names the checkpoint whose architecture was served (`stamp_card`), so the generator shows it as
-"measured on this GPU" for that checkpoint, with the caveats. Everything lands in OUT/gpu_tune.json, rewritten after every probe and tune, with the run cards in OUT/tune-NAME/
-and the probe logs in OUT/probes.log.
+"measured on this GPU" for that checkpoint, with the caveats. Everything lands in OUT/gpu_tune.json, rewritten
+after every probe and tune, with the run cards in OUT/tune-NAME/ and the probe logs in OUT/probes.log.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from nanokit.lab.gpu_check import (
     build_spec,
     machine_facts,
     planner_entry,
-    probe,
 )
+from nanokit.lab.gpu_check.probes import probe_entry
 from nanokit.lab.vllm_log import parse_startup_log
 from nanokit.tune import TuneConfig, load_run_card, search_space, tune, write_run_card
 from nanokit.tune.servers import VLLMEvaluator
@@ -101,27 +101,21 @@ def step_probe(args: argparse.Namespace, report: Report) -> None:
             report.skip(f"probe {seqs}:{tokens}", f"{report.left():.0f} s left")
             continue
         spec = build_spec(args, concurrency=seqs, max_num_batched_tokens=tokens)
-        log = args.out / f"probe-{seqs}-{tokens}.log"
         print(f"probe max-num-seqs={seqs} max-num-batched-tokens={tokens}", flush=True)
-        figures, seconds, text = probe(spec, args, log)
-        entries.append(_entry(spec, args, figures, text, "probe") | {"probe_s": round(seconds, 1)})
-        with (args.out / "probes.log").open("a") as combined:  # one file comes back, not one per probe
-            combined.write(f"===== {log.name}\n{text}")
-        log.unlink(missing_ok=True)
+        entry, _ = probe_entry(spec, args, f"{seqs}-{tokens}")
+        _record(entries, entry, spec, "probe")
         report.save()
 
 
-def _entry(spec: LaunchSpec, args, figures, text: str, source: str) -> dict[str, Any]:
-    entry = planner_entry(spec, args, figures, text)
-    entry.update(source=source, max_num_batched_tokens=spec.max_num_batched_tokens,
-                 capture_size=spec.max_cudagraph_capture_size, gpu_memory_utilization=spec.gpu_memory_utilization,
-                 mamba_ssm_cache_dtype=spec.mamba_ssm_cache_dtype)
-    if not figures.complete:
-        entry["log_tail"] = text.splitlines()[-40:]
+def _record(entries: list[dict[str, Any]], entry: dict[str, Any], spec: LaunchSpec, source: str) -> None:
+    """Add gpu_check's planner entry with what varies in this lab (and where the start came from); print it."""
+    entries.append(entry | {"source": source, "max_num_batched_tokens": spec.max_num_batched_tokens,
+                            "capture_size": spec.max_cudagraph_capture_size,
+                            "gpu_memory_utilization": spec.gpu_memory_utilization,
+                            "mamba_ssm_cache_dtype": spec.mamba_ssm_cache_dtype})
     worst = entry["worst_error"]
     print(f"  planner vs vLLM ({source}) seqs={spec.concurrency} tokens={spec.max_num_batched_tokens}: worst error "
           f"{'n/a' if worst is None else f'{100 * worst:+.2f}%'}", flush=True)
-    return entry
 
 
 def tune_base(args: argparse.Namespace) -> LaunchSpec:
@@ -162,8 +156,8 @@ def step_tune(args: argparse.Namespace, report: Report) -> None:
             for start in evaluator.started:
                 text = Path(start["log"]).read_text(errors="replace")
                 spec = ServerSetting(**start["setting"]).apply(base)
-                report.data.setdefault("planner", []).append(
-                    _entry(spec, args, parse_startup_log(text), text, f"tune {name}") | {"start_s": start["seconds"]})
+                entry = planner_entry(spec, args, parse_startup_log(text), text) | {"start_s": start["seconds"]}
+                _record(report.data.setdefault("planner", []), entry, spec, f"tune {name}")
         report.save()
 
 

@@ -15,7 +15,7 @@ from nanokit.lab.gpu_check.serve import build_spec, make_server, planner_entry, 
 from nanokit.lab.vllm_log import StartupFigures, parse_startup_log
 from nanokit.process import spawn
 
-__all__ = ["probe", "step_probe"]
+__all__ = ["probe", "probe_entry", "step_probe"]
 
 
 def probe(spec, args: argparse.Namespace, log_file: Path) -> tuple[StartupFigures, float, str]:
@@ -42,28 +42,31 @@ def probe(spec, args: argparse.Namespace, log_file: Path) -> tuple[StartupFigure
     return parse_startup_log("".join(lines)), seconds, "".join(lines)
 
 
+def probe_entry(spec, args: argparse.Namespace, label: str) -> tuple[dict, StartupFigures]:
+    """Probe `spec`, its planner entry (with the probe's seconds, and the log's tail when vLLM logged too little),
+    and its log appended to OUT/probes.log (one file comes back from a GPU box, not one per probe)."""
+    log = args.out / f"probe-{label}.log"
+    figures, seconds, text = probe(spec, args, log)
+    entry = planner_entry(spec, args, figures, text) | {"probe_s": round(seconds, 1)}
+    if not figures.complete:
+        entry["log_tail"] = text.splitlines()[-40:]
+    with (args.out / "probes.log").open("a") as combined:
+        combined.write(f"===== {log.name}\n{text}")
+    log.unlink(missing_ok=True)
+    return entry, figures
+
+
 def step_probe(args: argparse.Namespace, report: Report) -> None:
     entries = report.data.setdefault("planner", [])
     done = {(e["kv_cache_dtype"], e["context"]) for e in entries}
-    logs: list[str] = []
     for kv, context in args.probes:
         if (kv, context) in done:
             continue
         if report.left() < args.probe_budget:
             report.skip(f"probe kv={kv} context={context}", f"{report.left():.0f} s left")
             continue
-        spec = build_spec(args, kv_cache_dtype=kv, context=context)
-        log = args.out / f"probe-{kv}-{context}.log"
         print(f"probe kv={kv} context={context}", flush=True)
-        figures, seconds, text = probe(spec, args, log)
-        entry = planner_entry(spec, args, figures, text) | {"probe_s": round(seconds, 1)}
-        if not figures.complete:
-            entry["log_tail"] = text.splitlines()[-40:]
+        entry, _ = probe_entry(build_spec(args, kv_cache_dtype=kv, context=context), args, f"{kv}-{context}")
         entries.append(entry)
         print_planner(entry)
-        logs.append(f"===== {log.name}\n{text}")
-        log.unlink(missing_ok=True)  # one combined file comes back, not one per probe
         report.save()
-        probes_log = args.out / "probes.log"
-        previous = probes_log.read_text() if probes_log.exists() else ""
-        probes_log.write_text(previous + logs[-1])
