@@ -103,8 +103,9 @@ def test_calls_use_an_offered_tool_and_copy_every_value_from_the_question():
         assert set(parameters["required"]) <= set(arguments) <= set(parameters["properties"])
         question = ex.messages[-1]["content"]
         for key, value in arguments.items():
-            if isinstance(value, bool):
-                assert ("on" if value else "off") in question
+            if isinstance(value, bool):  # written as the catalogue's on/off or an invented flag's words
+                words = ("on", "yes", "true", "with") if value else ("off", "no", "false", "without")
+                assert set(words) & set(re.findall(r"\w+", question)), (key, value, question)
             else:
                 assert str(value) in question, (key, value, question)
         calls += 1
@@ -204,3 +205,31 @@ def test_many_draws_of_every_kind_offer_each_needed_tool_under_a_name_of_its_own
             assert len(names) == len(set(names))
             for step in ex.expect.get("steps", ()):
                 assert step["call"]["name"] in names
+
+
+def test_invented_tools_use_no_word_of_the_hand_written_tools():
+    """The hand-written set's tools stay unseen: no invented object or parameter word names or describes one."""
+    from nanokit.tiny.handwritten import load_cases
+    from nanokit.tiny.invented import words
+
+    vocabulary = set()
+    for case in load_cases():
+        for tool in case.tools:
+            function = tool["function"]
+            text = re.sub(r"([a-z])([A-Z])", r"\1 \2", function["name"] + " " + function.get("description", ""))
+            vocabulary |= {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+    assert not words() & vocabulary
+
+
+def test_invented_intents_are_new_per_conversation_and_held_out_by_split():
+    from nanokit.tiny.invented import OBJECTS, invent
+
+    rng = random.Random(5)
+    drawn = [invent(rng, "train") for _ in range(300)]
+    assert len({i.key for i in drawn}) > 250  # a verb and an object drawn for each conversation
+    kinds = {p.kind for i in drawn for p in i.params}
+    assert kinds == {"string", "integer", "number", "boolean", "enum"}
+    assert any(p.optional for i in drawn for p in i.params)
+    train_objects = {i.nouns[0].replace("_", " ") for i in drawn} & set(OBJECTS)
+    eval_objects = {invent(rng, "eval").nouns[0].replace("_", " ") for _ in range(300)} & set(OBJECTS)
+    assert train_objects and eval_objects and not train_objects & eval_objects

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nanokit.tiny.catalogue import BY_KEY, EXAMPLE_ROLES, EXAMPLE_SCHEMAS, INTENTS
-from nanokit.tiny.intents import Request, Tool, ask, description, tool_for
+from nanokit.tiny.intents import Intent, Request, Tool, ask, description, tool_for
+from nanokit.tiny.invented import invent
 from nanokit.tiny.talk import (
     FACTS,
     chat_reply,
@@ -34,6 +35,8 @@ from nanokit.tiny.talk import (
 )
 from nanokit.tiny.values import Split
 
+# The share of intents invented for the conversation (nanokit.tiny.invented) rather than the catalogue's.
+INVENTED_SHARE = 0.5
 KINDS = ("tool_call", "tool_result", "no_tool", "greeting", "memory", "two_step")
 WEIGHTS = {"tool_call": 30, "tool_result": 20, "no_tool": 16, "greeting": 8, "memory": 8, "two_step": 18}
 
@@ -84,23 +87,39 @@ def example_tool(rng: random.Random, name: str, split: Split, reword: bool) -> T
     return Tool(BY_KEY[key], schema, {r: p for r, p in roles.items() if p in schema["function"]["parameters"]["properties"]})
 
 
-def toolset(rng: random.Random, split: Split, need: tuple[str, ...] = (), avoid: tuple[str, ...] = (),
+def intent(rng: random.Random, split: Split) -> Intent:
+    """The intent one request is for: one of the catalogue's, or one invented for this conversation."""
+    return invent(rng, split) if rng.random() < INVENTED_SHARE else rng.choice(INTENTS)
+
+
+def _other(rng: random.Random, split: Split, taken: list[Intent]) -> Intent:
+    """An intent unlike every one in `taken` (another catalogue key, or an invented one with its own object)."""
+    keys, nouns = {i.key for i in taken}, {n for i in taken for n in i.nouns}
+    while True:
+        drawn = intent(rng, split)
+        if drawn.key not in keys and not nouns & set(drawn.nouns):
+            return drawn
+
+
+def toolset(rng: random.Random, split: Split, need: tuple[Intent, ...] = (), avoid: tuple[Intent, ...] = (),
             size: int | None = None) -> list[Tool]:
     """Tools for one conversation: the intents in `need`, others at random (never `avoid`), shuffled."""
     size = max(len(need), size if size is not None else rng.choice((1, 1, 2, 2, 3, 3, 4, 5)))
-    keys = list(need) + rng.sample([i.key for i in INTENTS if i.key not in need + avoid], size - len(need))
+    chosen = list(need)
+    while len(chosen) < size:
+        chosen.append(_other(rng, split, chosen + list(avoid)))
     tools, names = [], set()
     examples_now = rng.random() < 0.35
-    for key in keys:
-        exact = [n for n, (k, _) in EXAMPLE_ROLES.items() if k == key]
+    for wanted in chosen:
+        exact = [n for n, (k, _) in EXAMPLE_ROLES.items() if k == wanted.key]
         if examples_now and exact and rng.random() < 0.8:
             tool = example_tool(rng, exact[0], split, reword=rng.random() < 0.4)
         else:
-            tool = tool_for(rng, BY_KEY[key], split)
+            tool = tool_for(rng, wanted, split)
             # A drawn name may be another tool's here ("text" for messages and for translations), and the
             # example tools' names stand for their own schemas: draw again, so every needed intent is offered.
             while tool.name in names or tool.name in EXAMPLE_SCHEMAS:
-                tool = tool_for(rng, BY_KEY[key], split)
+                tool = tool_for(rng, wanted, split)
         tools.append(tool)
         names.add(tool.name)
     rng.shuffle(tools)
@@ -158,12 +177,13 @@ def _expected_call(request: Request) -> dict[str, Any]:
 
 def draw(rng: random.Random, split: Split, kind: str, thinking: bool) -> Example:
     """One example of `kind`, perhaps after earlier exchanges under the same tools."""
-    need: tuple[str, ...] = ()
+    need: tuple[Intent, ...] = ()
     if kind in ("tool_call", "tool_result"):
-        need = (rng.choice(INTENTS).key,)
+        need = (intent(rng, split),)
     elif kind == "two_step":
-        need = tuple(i.key for i in rng.sample(INTENTS, 2))
-    want = rng.choice(INTENTS).key
+        first = intent(rng, split)
+        need = (first, _other(rng, split, [first]))
+    want = intent(rng, split)
     avoid = (want,) if kind == "no_tool" else ()
     tools = [] if kind == "no_tool" and rng.random() < 0.15 else toolset(rng, split, need, avoid)
     turns = Turns(system_prompt(rng, split))
@@ -188,12 +208,12 @@ def _history_exchange(rng: random.Random, split: Split, turns: Turns, tools: lis
 
 
 def _final(rng: random.Random, split: Split, kind: str, thinking: bool, turns: Turns, tools: list[Tool],
-           need: tuple[str, ...], want: str) -> Example:
+           need: tuple[Intent, ...], want: Intent) -> Example:
     think = (lambda text: text) if thinking else (lambda text: "")
     offered = schemas(tools)
     by_intent = {t.intent.key: t for t in tools}
     if kind in ("tool_call", "tool_result"):
-        request = ask(rng, by_intent[need[0]], split, styled(rng, split))
+        request = ask(rng, by_intent[need[0].key], split, styled(rng, split))
         turns.messages.append({"role": "user", "content": request.question})
         if kind == "tool_call":
             target = _call_turn(turns, request, think(call_reasoning(request)))
@@ -204,7 +224,7 @@ def _final(rng: random.Random, split: Split, kind: str, thinking: bool, turns: T
         target = assistant(_answer(rng, request, key), think(_result_reasoning(request, result, key)))
         return Example(kind, tuple(turns.messages), offered, thinking, target, {"contains": [key]})
     if kind == "two_step":
-        return _two_step(rng, split, thinking, turns, [by_intent[k] for k in need], offered)
+        return _two_step(rng, split, thinking, turns, [by_intent[i.key] for i in need], offered)
     if kind == "greeting":
         question, answer, reasoning, name = greeting_turn(rng, split)
         turns.messages.append({"role": "user", "content": question})
@@ -221,7 +241,7 @@ def _final(rng: random.Random, split: Split, kind: str, thinking: bool, turns: T
                        {"contains": [name]})
     # no_tool: a request no offered tool can serve, or a chat question with tools on the table
     if rng.random() < 0.6:
-        request = ask(rng, tool_for(rng, BY_KEY[want], split), split, styled(rng, split))
+        request = ask(rng, tool_for(rng, want, split), split, styled(rng, split))
         answer, reasoning = refusal(rng, request.tool.intent.ability, [t.name for t in tools])
         question = request.question
     else:
@@ -268,4 +288,4 @@ def examples(seed: int, split: Split = "train") -> Iterator[Example]:
         yield example(rng, split)
 
 
-__all__ = ["FACTS", "KINDS", "Example", "assistant", "draw", "example", "examples", "openai_call", "toolset"]
+__all__ = ["FACTS", "INVENTED_SHARE", "KINDS", "Example", "assistant", "draw", "example", "examples", "intent", "openai_call", "toolset"]

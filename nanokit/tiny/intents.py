@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nanokit.tiny.values import Split, held_out, pick, pseudo_word
+from nanokit.tiny.values import Split, held_out, on_side, pick, pseudo_word
 
 JSON_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "enum": "string"}
 
@@ -88,7 +88,8 @@ def tool_name(rng: random.Random, intent: Intent, split: Split) -> str:
         name = _style([w for part in words for w in part.split("_")], rng)
         if held_out(name) == (split == "eval"):
             return name
-    return name
+    # An invented intent has one verb and one object, whose few names may all fall on the other side.
+    return on_side(rng, split, lambda: _style([pseudo_word(rng).lower(), rng.choice(intent.nouns)], rng))
 
 
 _DESCRIPTION_FRAMES = ("{d}", "Use this to {l}", "This tool will {l}", "Tool that can {l}",
@@ -138,11 +139,26 @@ def _roughen(rng: random.Random, text: str) -> str:
     return text.lower() if rng.random() < 0.15 else text
 
 
-def _param_schema(rng: random.Random, param: Param, split: Split) -> dict[str, Any]:
+def param_name(rng: random.Random, word: str, noun: str) -> str:
+    """The schema's name for a parameter called `word`: snake or camel case, sometimes prefixed."""
+    parts = word.split()
+    roll = rng.random()
+    if roll < 0.15:
+        parts = noun.split()[-1:] + parts
+    elif roll < 0.25:
+        parts = [rng.choice(("new", "target", "the", "input", "desired"))] + parts
+    elif roll < 0.32:
+        parts = parts + [rng.choice(("value", "name", "id", "code"))]
+    if rng.random() < 0.6:
+        return "_".join(parts)
+    return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
+def _param_schema(rng: random.Random, param: Param, split: Split, opaque: bool = False) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": JSON_TYPES[param.kind]}
     if param.kind == "enum":
         schema["enum"] = list(param.enum)
-    if rng.random() < 0.85:
+    if rng.random() < 0.85 or opaque:
         schema["description"] = pick(rng, param.descriptions, split, share=4)
     return schema
 
@@ -153,11 +169,17 @@ def tool_for(rng: random.Random, intent: Intent, split: Split) -> Tool:
     for param in intent.params:
         if param.optional and rng.random() < 0.3:
             continue  # this declaration leaves the optional parameter out
-        name = pick(rng, param.names, split, share=4)
+        roll = rng.random()
+        if roll < 0.2:  # a name drawn for this tool from the role's word, so only the schema says it
+            name = param_name(rng, param.role.replace("_", " "), intent.nouns[0].replace("_", " "))
+        elif roll < 0.28:  # an opaque name: only its description says what it takes
+            name = pseudo_word(rng).lower()
+        else:
+            name = pick(rng, param.names, split, share=4)
         if name in properties:
             name = name + "_" + param.role
         roles[param.role] = name
-        properties[name] = _param_schema(rng, param, split)
+        properties[name] = _param_schema(rng, param, split, opaque=0.2 <= roll < 0.28)
         if not param.optional:
             required.append(name)
     function = {"name": tool_name(rng, intent, split), "description": description(rng, intent, split),

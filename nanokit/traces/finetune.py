@@ -63,9 +63,9 @@ def _wide_question(rng: random.Random, split: str, tools: int) -> tuple[tuple, t
     from nanokit.tiny.intents import ask
     from nanokit.tiny.talk import styled, system_prompt
 
-    need = rng.choice(INTENTS).key
+    need = rng.choice(INTENTS)
     offered = toolset(rng, split, (need,), size=tools)
-    request = ask(rng, next(t for t in offered if t.intent.key == need), split, styled(rng, split))
+    request = ask(rng, next(t for t in offered if t.intent.key == need.key), split, styled(rng, split))
     messages = (*system_prompt(rng, split), {"role": "user", "content": request.question})
     return messages, schemas(offered), {"name": request.tool.name, "arguments": request.arguments}
 
