@@ -80,7 +80,7 @@ def test_an_unanswered_wait_still_raises_empty_at_its_own_deadline():
             await channel.get_msg(timeout=2.5)
         return time.monotonic() - started
 
-    assert 2.4 < _run(scenario) < 3.5
+    assert 2.4 < _run(scenario) < 4.5  # the deadline, give or take a loaded scheduler; not a slice early
 
 
 def test_a_zero_timeout_looks_once_and_returns_a_queued_reply():
