@@ -20,8 +20,16 @@ the same choice as a ServerSetting. What the rules rest on:
   decode steps short); throughput takes the offline one. Measured on H200s on 2026-12-01 (vLLM 0.26.0, BF16,
   dummy weights, 1024 in / 1024 out, nanokit tune, each the first run after a start, on two machines): a
   512-sequence server gave 11,932 output tok/s at 512 concurrent requests with 16384 and 11,580 with 8192, a
-  difference within what one run on another machine moves, so the rule stays vLLM's own. Never below
+  difference within what one run on another machine moves, so the rule stays vLLM's own. On a third H200 with
+  the tune's warm-up (a batch of 16-token requests at the run's concurrency before the first measured run):
+  the 512-sequence, 16384-token server gave 14,558 tok/s at 512 clients (31.4 ms TPOT, 3.8 s TTFT) and 14,163
+  at 256, and a 256-sequence, 8192-token server 14,808 at 256 clients (15.2 ms): the cold first runs above
+  were 18% low, and the two batched-token values still differ by less than one machine's spread. Never below
   --max-num-seqs, which vLLM refuses.
+- Balanced, measured on that 256-sequence server (same day, nanokit tune --goal balanced): the score
+  (nanokit.goal) peaked at 64 concurrent clients (10,127 tok/s at 5.8 ms TPOT: 1,323) against 986 at 256,
+  1,009 at 128 and 926 at 16. The server setting the rule picks is the one the tune kept; the client load
+  that scores best is the user's traffic, which a launch command does not set.
 - --max-cudagraph-capture-size is raised to --max-num-seqs when vLLM's default (min(2 x seqs, 512), 1024 on
   data-centre Blackwell, never past the batched tokens) would leave the largest batches without graphs.
 - KV-cache dtype: FP8 for the FP8 and NVFP4 checkpoints, as the vLLM recipe, the model's documentation and
@@ -56,8 +64,8 @@ TARGETS = {"latency": 64, "balanced": 256, "throughput": 512}
 WHY_TARGET = {
     "latency": "64 sequences gave 5.8 ms median TPOT and 0.69 s TTFT on an H200 (0.73x the best throughput), the "
                "low-latency end measured.",
-    "balanced": "256 sequences sits between the low-latency 64 and the best-throughput 512 measured on an H200 "
-                "(not measured itself).",
+    "balanced": "256 sequences sits between the low-latency 64 and the best-throughput 512; on an H200 such a "
+                "server scored best for balanced with 64 clients at a time (10,127 tok/s at 5.8 ms TPOT).",
     "throughput": "512 sequences gave the best throughput measured on an H200 (13,422 output tok/s); 1,024 gave "
                   "less because batches past 512 ran without CUDA graphs.",
 }  # fmt: skip
