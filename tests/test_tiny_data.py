@@ -233,3 +233,22 @@ def test_invented_intents_are_new_per_conversation_and_held_out_by_split():
     train_objects = {i.nouns[0].replace("_", " ") for i in drawn} & set(OBJECTS)
     eval_objects = {invent(rng, "eval").nouns[0].replace("_", " ") for _ in range(300)} & set(OBJECTS)
     assert train_objects and eval_objects and not train_objects & eval_objects
+
+
+def test_the_shipped_mix_draws_only_the_catalogue_with_its_own_parameter_names():
+    """SHIPPED_MIX is the data the shipped weights learnt: no invented intent, every parameter named from its list."""
+    from nanokit.tiny.data import SHIPPED_MIX, Mix
+
+    names = {n for i in INTENTS for p in i.params for n in p.names} | {
+        p for s in EXAMPLE_SCHEMAS.values() for p in s["function"]["parameters"]["properties"]}
+    rng = random.Random(3)
+    for _ in range(400):
+        ex = example(rng, "train", mix=SHIPPED_MIX)
+        for tool in ex.tools:
+            roles = {p.role for i in INTENTS for p in i.params}
+            assert set(tool["function"]["parameters"]["properties"]) <= names | {f"{n}_{r}" for n in names for r in roles}
+    current = [example(rng, "train", mix=Mix()) for _ in range(400)]
+    declared = {p for ex in current for t in ex.tools for p in t["function"]["parameters"]["properties"]}
+    assert len(declared - names) > 100  # invented and renamed parameters
+    # the invented intents' slot names (p0, p1, ...) are the questions' own, never a parameter's
+    assert not any(re.fullmatch(r"p\d", p) or re.search(r"_p\d$", p) for p in declared)

@@ -84,18 +84,22 @@ def eval_command(
     model_dir: Path | None = typer.Option(None, "--model-dir", help="A built checkpoint to serve (default: the embedded model)."),
     base_url: str | None = typer.Option(None, "--base-url", help="Evaluate an already running server instead."),
     seed: int = typer.Option(1234, "--seed", min=0, help="Seed of the generated held-out set."),
+    mix: str = typer.Option("current", "--mix", help="Generated set's data: current (with invented tools) or "
+                            "shipped (what the shipped weights were trained on)."),
     show_failures: bool = typer.Option(False, "--show-failures", help="Print each failed case."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the rates (and failures) to this file."),
 ) -> None:
     """Serve the embedded model with vLLM and print its rates on the held-out sets against issue 18's targets.
 
     Example: nanokit tiny eval --set handwritten --show-failures
+    Example: nanokit tiny eval --set generated --mix shipped
     """
     import json
 
     from nanokit.errors import NanokitError
     from nanokit.server import VLLMServer, attach
     from nanokit.tiny import SERVED_NAME, build
+    from nanokit.tiny.data import MIX, SHIPPED_MIX
     from nanokit.tiny.evaluate import (
         evaluate,
         format_table,
@@ -108,9 +112,12 @@ def eval_command(
     if cases not in ("generated", "handwritten", "both"):
         typer.echo("error: --set takes generated, handwritten or both.", err=True)
         raise typer.Exit(2)
+    if mix not in ("current", "shipped"):
+        typer.echo("error: --mix takes current or shipped.", err=True)
+        raise typer.Exit(2)
     sets = {}
     if cases in ("generated", "both"):
-        sets["generated"] = generated_cases(n, seed)
+        sets["generated"] = generated_cases(n, seed, mix=SHIPPED_MIX if mix == "shipped" else MIX)
     if cases in ("handwritten", "both"):
         sets["handwritten"] = handwritten_cases()
 

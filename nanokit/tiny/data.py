@@ -4,7 +4,9 @@ Each `Example` is a chat request as a client sends it (OpenAI messages, tool dec
 enable_thinking) plus the assistant message that should answer it (`target`: reasoning when thinking is
 on, then content or tool calls). Tools are drawn per conversation (`intents.tool_for`): random names,
 worded descriptions and parameter names, optional fields, and some of the time the cookbook's three
-example tools, exactly or with a reworded description. Results are synthesized (`catalogue`), never run.
+example tools, exactly or with a reworded description. Half the intents asked for are invented for the
+conversation (`invented`), so the tools block has to be read; `Mix` says how much, and SHIPPED_MIX draws
+the data the shipped weights learnt. Results are synthesized (`catalogue`), never run.
 
 Kinds (the hand-written set's names): tool_call, tool_result, no_tool (nothing offered fits: say so;
 a chat question with tools offered: answer it), greeting, memory, two_step (two calls in one trajectory,
@@ -35,8 +37,24 @@ from nanokit.tiny.talk import (
 )
 from nanokit.tiny.values import Split
 
-# The share of intents invented for the conversation (nanokit.tiny.invented) rather than the catalogue's.
-INVENTED_SHARE = 0.5
+
+@dataclass(frozen=True)
+class Mix:
+    """What the generator draws besides the catalogue's intents as they were first written.
+
+    `invented`: the share of requests for an intent invented for the conversation (nanokit.tiny.invented);
+    `renamed`: whether a catalogue tool's parameters are sometimes named for that one tool (intents.tool_for).
+    """
+
+    invented: float = 0.5
+    renamed: bool = True
+
+
+MIX = Mix()  # the generator's data now: what `nanokit tiny train` trains on and the held-out split it draws
+# What the shipped weights (2026-12-01) were trained on: catalogue intents only, their names from its lists.
+# Drawn with it, the generator gives the very conversations it gave then (the 600 held-out cases and the
+# training stream were compared with those of commit b2f9b0a, the generator before invented intents).
+SHIPPED_MIX = Mix(invented=0.0, renamed=False)
 KINDS = ("tool_call", "tool_result", "no_tool", "greeting", "memory", "two_step")
 WEIGHTS = {"tool_call": 30, "tool_result": 20, "no_tool": 16, "greeting": 8, "memory": 8, "two_step": 18}
 
@@ -87,27 +105,30 @@ def example_tool(rng: random.Random, name: str, split: Split, reword: bool) -> T
     return Tool(BY_KEY[key], schema, {r: p for r, p in roles.items() if p in schema["function"]["parameters"]["properties"]})
 
 
-def intent(rng: random.Random, split: Split) -> Intent:
+def intent(rng: random.Random, split: Split, mix: Mix = MIX) -> Intent:
     """The intent one request is for: one of the catalogue's, or one invented for this conversation."""
-    return invent(rng, split) if rng.random() < INVENTED_SHARE else rng.choice(INTENTS)
+    return invent(rng, split) if mix.invented and rng.random() < mix.invented else rng.choice(INTENTS)
 
 
-def _other(rng: random.Random, split: Split, taken: list[Intent]) -> Intent:
+def _other(rng: random.Random, split: Split, taken: list[Intent], mix: Mix) -> Intent:
     """An intent unlike every one in `taken` (another catalogue key, or an invented one with its own object)."""
     keys, nouns = {i.key for i in taken}, {n for i in taken for n in i.nouns}
     while True:
-        drawn = intent(rng, split)
+        drawn = intent(rng, split, mix)
         if drawn.key not in keys and not nouns & set(drawn.nouns):
             return drawn
 
 
 def toolset(rng: random.Random, split: Split, need: tuple[Intent, ...] = (), avoid: tuple[Intent, ...] = (),
-            size: int | None = None) -> list[Tool]:
+            size: int | None = None, mix: Mix = MIX) -> list[Tool]:
     """Tools for one conversation: the intents in `need`, others at random (never `avoid`), shuffled."""
     size = max(len(need), size if size is not None else rng.choice((1, 1, 2, 2, 3, 3, 4, 5)))
     chosen = list(need)
+    if not mix.invented:  # the catalogue only, drawn as the shipped weights' data was
+        taken = {i.key for i in need + avoid}
+        chosen += rng.sample([i for i in INTENTS if i.key not in taken], size - len(need))
     while len(chosen) < size:
-        chosen.append(_other(rng, split, chosen + list(avoid)))
+        chosen.append(_other(rng, split, chosen + list(avoid), mix))
     tools, names = [], set()
     examples_now = rng.random() < 0.35
     for wanted in chosen:
@@ -115,11 +136,11 @@ def toolset(rng: random.Random, split: Split, need: tuple[Intent, ...] = (), avo
         if examples_now and exact and rng.random() < 0.8:
             tool = example_tool(rng, exact[0], split, reword=rng.random() < 0.4)
         else:
-            tool = tool_for(rng, wanted, split)
+            tool = tool_for(rng, wanted, split, renamed=mix.renamed)
             # A drawn name may be another tool's here ("text" for messages and for translations), and the
             # example tools' names stand for their own schemas: draw again, so every needed intent is offered.
             while tool.name in names or tool.name in EXAMPLE_SCHEMAS:
-                tool = tool_for(rng, wanted, split)
+                tool = tool_for(rng, wanted, split, renamed=mix.renamed)
         tools.append(tool)
         names.add(tool.name)
     rng.shuffle(tools)
@@ -175,21 +196,23 @@ def _expected_call(request: Request) -> dict[str, Any]:
     return {"name": request.tool.name, "arguments": request.arguments}
 
 
-def draw(rng: random.Random, split: Split, kind: str, thinking: bool) -> Example:
+def draw(rng: random.Random, split: Split, kind: str, thinking: bool, mix: Mix = MIX) -> Example:
     """One example of `kind`, perhaps after earlier exchanges under the same tools."""
     need: tuple[Intent, ...] = ()
     if kind in ("tool_call", "tool_result"):
-        need = (intent(rng, split),)
+        need = (intent(rng, split, mix),)
+    elif kind == "two_step" and not mix.invented:
+        need = tuple(rng.sample(INTENTS, 2))
     elif kind == "two_step":
-        first = intent(rng, split)
-        need = (first, _other(rng, split, [first]))
-    want = intent(rng, split)
+        first = intent(rng, split, mix)
+        need = (first, _other(rng, split, [first], mix))
+    want = intent(rng, split, mix)
     avoid = (want,) if kind == "no_tool" else ()
-    tools = [] if kind == "no_tool" and rng.random() < 0.15 else toolset(rng, split, need, avoid)
+    tools = [] if kind == "no_tool" and rng.random() < 0.15 else toolset(rng, split, need, avoid, mix=mix)
     turns = Turns(system_prompt(rng, split))
     for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
         _history_exchange(rng, split, turns, tools)
-    return _final(rng, split, kind, thinking, turns, tools, need, want)
+    return _final(rng, split, kind, thinking, turns, tools, need, want, mix)
 
 
 def _history_exchange(rng: random.Random, split: Split, turns: Turns, tools: list[Tool]) -> None:
@@ -208,7 +231,7 @@ def _history_exchange(rng: random.Random, split: Split, turns: Turns, tools: lis
 
 
 def _final(rng: random.Random, split: Split, kind: str, thinking: bool, turns: Turns, tools: list[Tool],
-           need: tuple[Intent, ...], want: Intent) -> Example:
+           need: tuple[Intent, ...], want: Intent, mix: Mix) -> Example:
     think = (lambda text: text) if thinking else (lambda text: "")
     offered = schemas(tools)
     by_intent = {t.intent.key: t for t in tools}
@@ -241,7 +264,7 @@ def _final(rng: random.Random, split: Split, kind: str, thinking: bool, turns: T
                        {"contains": [name]})
     # no_tool: a request no offered tool can serve, or a chat question with tools on the table
     if rng.random() < 0.6:
-        request = ask(rng, tool_for(rng, want, split), split, styled(rng, split))
+        request = ask(rng, tool_for(rng, want, split, renamed=mix.renamed), split, styled(rng, split))
         answer, reasoning = refusal(rng, request.tool.intent.ability, [t.name for t in tools])
         question = request.question
     else:
@@ -276,16 +299,17 @@ def _two_step(rng: random.Random, split: Split, thinking: bool, turns: Turns, to
     return Example("two_step", tuple(turns.messages), offered, thinking, target, expect, meta={"stop": stop})
 
 
-def example(rng: random.Random, split: Split = "train", kind: str | None = None, thinking: bool | None = None) -> Example:
+def example(rng: random.Random, split: Split = "train", kind: str | None = None, thinking: bool | None = None,
+            mix: Mix = MIX) -> Example:
     kind = kind or rng.choices(KINDS, weights=[WEIGHTS[k] for k in KINDS])[0]
-    return draw(rng, split, kind, rng.random() < 0.5 if thinking is None else thinking)
+    return draw(rng, split, kind, rng.random() < 0.5 if thinking is None else thinking, mix)
 
 
-def examples(seed: int, split: Split = "train") -> Iterator[Example]:
+def examples(seed: int, split: Split = "train", mix: Mix = MIX) -> Iterator[Example]:
     """An endless, seeded stream of examples."""
     rng = random.Random(f"{split}-{seed}")
     while True:
-        yield example(rng, split)
+        yield example(rng, split, mix=mix)
 
 
-__all__ = ["FACTS", "INVENTED_SHARE", "KINDS", "Example", "assistant", "draw", "example", "examples", "intent", "openai_call", "toolset"]
+__all__ = ["FACTS", "KINDS", "MIX", "SHIPPED_MIX", "Example", "Mix", "assistant", "draw", "example", "examples", "intent", "openai_call", "toolset"]

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from nanokit.tiny.data import KINDS, example
+from nanokit.tiny.data import KINDS, MIX, Mix, example
 from nanokit.tiny.handwritten import HandwrittenCase, load_cases
 from nanokit.tiny.handwritten import arguments_match as handwritten_match
 
@@ -60,13 +60,14 @@ class CaseResult:
     checks: dict[str, bool] = field(default_factory=dict)
 
 
-def generated_cases(n: int = 600, seed: int = 1234) -> list[Case]:
-    """`n` held-out cases, kinds and thinking on/off in rotation; a two-step case stops at its question."""
+def generated_cases(n: int = 600, seed: int = 1234, mix: Mix = MIX) -> list[Case]:
+    """`n` held-out cases, kinds and thinking on/off in rotation; a two-step case stops at its question.
+    `mix` is the generator's (data.MIX); data.SHIPPED_MIX draws the split the shipped weights were measured on."""
     rng = random.Random(f"eval-{seed}")
     cases = []
     for i in range(n):
         kind = KINDS[i % len(KINDS)]
-        ex = example(rng, "eval", kind, thinking=(i // len(KINDS)) % 2 == 0)
+        ex = example(rng, "eval", kind, thinking=(i // len(KINDS)) % 2 == 0, mix=mix)
         messages = list(ex.messages)
         if kind == "two_step":
             last_user = max(j for j, m in enumerate(messages) if m["role"] == "user")

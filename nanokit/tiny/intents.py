@@ -88,6 +88,8 @@ def tool_name(rng: random.Random, intent: Intent, split: Split) -> str:
         name = _style([w for part in words for w in part.split("_")], rng)
         if held_out(name) == (split == "eval"):
             return name
+    if not intent.key.startswith("~"):
+        return name
     # An invented intent has one verb and one object, whose few names may all fall on the other side.
     return on_side(rng, split, lambda: _style([pseudo_word(rng).lower(), rng.choice(intent.nouns)], rng))
 
@@ -163,21 +165,26 @@ def _param_schema(rng: random.Random, param: Param, split: Split, opaque: bool =
     return schema
 
 
-def tool_for(rng: random.Random, intent: Intent, split: Split) -> Tool:
+def _words(name: str) -> str:
+    """A parameter name's words: "bill_total" and "billTotal" both give "bill total"."""
+    return re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").lower()
+
+
+def tool_for(rng: random.Random, intent: Intent, split: Split, renamed: bool = True) -> Tool:
     """A fresh declaration of `intent`: drawn name, description, parameter names and order of optionals."""
     roles, properties, required = {}, {}, []
     for param in intent.params:
         if param.optional and rng.random() < 0.3:
             continue  # this declaration leaves the optional parameter out
-        roll = rng.random()
-        if roll < 0.2:  # a name drawn for this tool from the role's word, so only the schema says it
-            name = param_name(rng, param.role.replace("_", " "), intent.nouns[0].replace("_", " "))
+        roll = rng.random() if renamed else 1.0
+        if roll < 0.2:  # a name made for this tool from one of the usual ones, so only the schema says it
+            name = param_name(rng, _words(rng.choice(param.names)), _words(intent.nouns[0]))
         elif roll < 0.28:  # an opaque name: only its description says what it takes
             name = pseudo_word(rng).lower()
         else:
             name = pick(rng, param.names, split, share=4)
-        if name in properties:
-            name = name + "_" + param.role
+        while name in properties:  # two roles named alike ("text" and "text"): make the second its own
+            name = name + "_" + (param.role if not intent.key.startswith("~") else pseudo_word(rng).lower())
         roles[param.role] = name
         properties[name] = _param_schema(rng, param, split, opaque=0.2 <= roll < 0.28)
         if not param.optional:

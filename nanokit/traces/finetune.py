@@ -56,7 +56,7 @@ __all__ = ["FinetuneConfig", "HeldOutRate", "encode_rows", "finetune", "held_out
            "tool_call_problems", "wilson_interval"]
 
 
-def _wide_question(rng: random.Random, split: str, tools: int) -> tuple[tuple, tuple, dict[str, Any]]:
+def _wide_question(rng: random.Random, split: str, tools: int, mix) -> tuple[tuple, tuple, dict[str, Any]]:
     """A tool question among `tools` offered tools (the generator offers 1 to 5): messages, schemas, the call."""
     from nanokit.tiny.catalogue import INTENTS
     from nanokit.tiny.data import schemas, toolset
@@ -64,27 +64,31 @@ def _wide_question(rng: random.Random, split: str, tools: int) -> tuple[tuple, t
     from nanokit.tiny.talk import styled, system_prompt
 
     need = rng.choice(INTENTS)
-    offered = toolset(rng, split, (need,), size=tools)
+    offered = toolset(rng, split, (need,), size=tools, mix=mix)
     request = ask(rng, next(t for t in offered if t.intent.key == need.key), split, styled(rng, split))
     messages = (*system_prompt(rng, split), {"role": "user", "content": request.question})
     return messages, schemas(offered), {"name": request.tool.name, "arguments": request.arguments}
 
 
 def tool_call_problems(n: int, *, split: str = "train", seed: int = 0, thinking: bool = True,
-                       tools: int = 0) -> list[Problem]:
+                       tools: int = 0, mix=None) -> list[Problem]:
     """`n` tool-call questions from the embedded model's generator, each with its exact-call verifier.
 
     tools=0: the generator's own mix (1 to 5 tools, earlier exchanges); tools=N: N tools offered, one fits.
+    `mix` (nanokit.tiny.data.Mix) defaults to SHIPPED_MIX, the data the shipped weights learnt, on which the
+    loop of results/finetune_2026-12-01 was measured; data.MIX adds the invented tools they never saw.
     """
-    from nanokit.tiny.data import example
+    from nanokit.tiny.data import SHIPPED_MIX, example
+
+    mix = SHIPPED_MIX if mix is None else mix
 
     rng = random.Random(f"traces-{split}-{seed}-{thinking}-{tools}")
     problems = []
     for i in range(n):
         if tools:
-            messages, offered, call = _wide_question(rng, split, tools)
+            messages, offered, call = _wide_question(rng, split, tools, mix)
         else:
-            ex = example(rng, split, "tool_call", thinking=thinking)
+            ex = example(rng, split, "tool_call", thinking=thinking, mix=mix)
             messages, offered, call = ex.messages, ex.tools, ex.expect["call"]
         verifier = {"kind": "tool_call", "name": call["name"], "arguments": call["arguments"]}
         label = f"{split}-{seed}{f'-{tools}tools' if tools else ''}-{'think' if thinking else 'direct'}-{i}"
@@ -93,7 +97,7 @@ def tool_call_problems(n: int, *, split: str = "train", seed: int = 0, thinking:
 
 
 def held_out_cases(n: int, *, seed: int = 7, thinking: bool | None = None, split: str = "eval",
-                   tools: int = 0) -> list:
+                   tools: int = 0, mix=None) -> list:
     """`n` tool-call cases from the generator's "eval" split (reasoning alternating on/off when thinking=None),
     in the shape `nanokit tiny eval` scores."""
     from nanokit.tiny.evaluate import Case
@@ -101,7 +105,7 @@ def held_out_cases(n: int, *, seed: int = 7, thinking: bool | None = None, split
     halves = {True: n - n // 2, False: n // 2} if thinking is None else {thinking: n}
     cases = []
     for on, count in halves.items():
-        for problem in tool_call_problems(count, split=split, seed=seed, thinking=on, tools=tools):
+        for problem in tool_call_problems(count, split=split, seed=seed, thinking=on, tools=tools, mix=mix):
             expect = {"call": {"name": problem.verifier["name"], "arguments": problem.verifier["arguments"]}}
             cases.append(Case(problem.id, "tool_call", on, problem.tools, problem.messages, expect))
     return cases
