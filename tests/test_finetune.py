@@ -120,7 +120,7 @@ def test_a_real_fine_tune_step_changes_the_weights_and_writes_a_servable_folder(
     assert before.keys() == after.keys()
     assert any(not before[k].equal(after[k]) for k in before)
     record = json.loads((tmp_path / "tuned" / "training.json").read_text())
-    assert record["config"]["init_from"] == str(WEIGHTS_DIR) and record["init"]["config"]["steps"] == 3000
+    assert record["config"]["init_from"] == str(WEIGHTS_DIR) and record["init"] == json.loads((WEIGHTS_DIR / "training.json").read_text())
     folder = build(tmp_path / "served", weights_dir=tmp_path / "tuned", progress=False)
     assert (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
     with pytest.raises(ConfigError, match="No SFT rows"):
