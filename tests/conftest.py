@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
+
+# A non-interactive shell starts a background job (`cmd &`) with SIGINT ignored, every child inherits that, and
+# Python then installs no KeyboardInterrupt handler: run that way, the `nanokit serve` and `nanokit app` that the
+# Ctrl-C tests start would never see their Ctrl-C (found when the suite ran as `(... .ci/run &)`: both Ctrl-C
+# tests and the app's stop timed out). A handler here makes every child start with SIGINT's default action.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ARTIFACTS = Path(os.environ.get("NANOKIT_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
@@ -135,3 +143,4 @@ def fake_vllm(tmp_path):
         return model, env
 
     return make
+
