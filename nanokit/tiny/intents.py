@@ -44,6 +44,7 @@ class Intent:
     questions: tuple[str, ...]
     result: Callable[[random.Random, dict[str, Any]], tuple[str, str]]  # (tool result text, value to restate)
     answers: tuple[str, ...]
+    invented: bool = False                     # drawn for one conversation (nanokit.tiny.invented)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def tool_name(rng: random.Random, intent: Intent, split: Split) -> str:
         name = _style([w for part in words for w in part.split("_")], rng)
         if held_out(name) == (split == "eval"):
             return name
-    if not intent.key.startswith("~"):
+    if not intent.invented:
         return name
     # An invented intent has one verb and one object, whose few names may all fall on the other side.
     return on_side(rng, split, lambda: _style([pseudo_word(rng).lower(), rng.choice(intent.nouns)], rng))
@@ -184,7 +185,7 @@ def tool_for(rng: random.Random, intent: Intent, split: Split, renamed: bool = T
         else:
             name = pick(rng, param.names, split, share=4)
         while name in properties:  # two roles named alike ("text" and "text"): make the second its own
-            name = name + "_" + (param.role if not intent.key.startswith("~") else pseudo_word(rng).lower())
+            name = name + "_" + (pseudo_word(rng).lower() if intent.invented else param.role)
         roles[param.role] = name
         properties[name] = _param_schema(rng, param, split, opaque=0.2 <= roll < 0.28)
         if not param.optional:

@@ -104,8 +104,7 @@ def _value_param(rng: random.Random, role: str, noun: str, split: str, used: set
     surfaces: dict[Any, tuple[str, ...]] = {}
     enum: tuple[str, ...] = ()
     if kind == "string":
-        draw = rng.choice((lambda r, s: person_name(r, s), lambda r, s: city_name(r, s), lambda r, s: code(r, s),
-                           lambda r, s: pseudo_word(r), lambda r, s: phrase(r, s)))
+        draw = rng.choice((person_name, city_name, code, lambda r, s: pseudo_word(r), phrase))
     elif kind == "integer":
         high = rng.choice((9, 99, 999, 99_999))
         draw = lambda r, s: integer(r, s, 1, high)
@@ -161,7 +160,7 @@ def invent(rng: random.Random, split: str) -> Intent:
 
     answers = tuple(a.replace("{n}", noun) for a in _ANSWERS)
     return Intent(f"~{verb}-{noun}", f"{verb} a {noun}", (verb,), (noun.replace(" ", "_"),), descriptions, params,
-                  tuple(dict.fromkeys(questions)), result, answers)
+                  tuple(dict.fromkeys(questions)), result, answers, invented=True)
 
 
 def words() -> set[str]:
