@@ -54,8 +54,14 @@ def _family(host: str) -> socket.AddressFamily:
 
 
 def port_is_free(host: str, port: int) -> bool:
-    """True when nothing holds `port` on `host` (a bind succeeds)."""
+    """True when nothing holds `port` on `host` (a bind succeeds, as the server's own would).
+
+    SO_REUSEADDR as uvicorn (vLLM's HTTP server) and Voila's tornado set it: connections of a server just stopped
+    linger in TIME_WAIT for a minute, and without it a restart on the same port was refused here although the
+    server itself would have bound. A bound or listening socket still makes the bind fail.
+    """
     with socket.socket(_family(host)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

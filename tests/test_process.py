@@ -6,6 +6,7 @@ import socket
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -28,6 +29,21 @@ def test_port_checks_tell_bound_listening_and_free_apart():
         assert not port_is_free("127.0.0.1", port) and not is_listening("127.0.0.1", port)
         sock.listen()
         assert is_listening("127.0.0.1", port)
+
+
+def test_a_port_left_in_time_wait_by_a_stopped_server_is_free():
+    # a server that closes its side of a connection first leaves that connection in TIME_WAIT on its port
+    port = free_port()
+    listener = socket.create_server(("127.0.0.1", port))
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()
+    listener.close()
+    client.recv(1)  # the server's FIN
+    client.close()
+    local_states = [line.split()[1:4:2] for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    assert [f"0100007F:{port:04X}", "06"] in local_states  # 06: TIME_WAIT
+    assert port_is_free("127.0.0.1", port)
 
 
 def test_a_shell_string_is_refused():
