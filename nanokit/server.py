@@ -129,7 +129,9 @@ class VLLMServer:
         self.tool_call_parser = TOOL_PARSER if spec.tools else None
         self.max_model_len = spec.context
         self.extra_args = list(spec.extra)
-        self.env = dict(env or {})
+        # the spec's own variables (a TP spec's CPU binding, the MoE backend of older vLLM) under the caller's;
+        # the API key goes in at spawn, from self.api_key
+        self.env = {**{k: v for k, v in spec.env().items() if k != "VLLM_API_KEY"}, **dict(env or {})}
         self.python = python or sys.executable
         self.state = ServerState.NEW
         self.log_file = Path(log_file) if log_file else None

