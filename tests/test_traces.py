@@ -112,6 +112,10 @@ def test_export_keeps_accepted_attempts_with_reasoning_in_the_template_form(tmp_
         for record in [_record("a", 0, True), _record("a", 1, False), _record("b", 0, True), _record("b", 1, True)]:
             results.append(record)
     assert len(accepted(read_attempts(path), per_problem=1)) == 2
+    # problem b passed every attempt: max_pass_rate below 1 keeps only a's accepted attempt
+    assert [r["problem_id"] for r in accepted(read_attempts(path), max_pass_rate=0.99)] == ["a"]
+    assert len(accepted(read_attempts(path), max_pass_rate=1.0)) == 3
+    assert accepted(read_attempts(path), max_pass_rate=0.49) == []  # a passed half its attempts
     out = tmp_path / "sft.jsonl"
     assert export_sft(path, out) == 3
     rows = [json.loads(line) for line in out.read_text().splitlines()]

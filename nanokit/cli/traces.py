@@ -98,14 +98,17 @@ def export(
     results: Path = typer.Argument(..., help="Results JSONL from `nanokit traces generate`."),
     out: Path = typer.Option(..., "--out", "-o", help="SFT JSONL to write (chat messages, reasoning kept)."),
     per_problem: int = typer.Option(None, min=1, help="Keep at most this many accepted attempts per problem."),
+    max_pass_rate: float = typer.Option(None, min=0.0, max=1.0, help="Keep only problems whose attempts passed at "
+                                        "most this share (0.99 drops those every attempt solved)."),
 ) -> None:
     """Write the verifier-accepted attempts as chat-format SFT data (reasoning_content in the assistant turn).
 
-    Example: nanokit traces export --out sft.jsonl --per-problem 2 results.jsonl
+    Example: nanokit traces export --out sft.jsonl --per-problem 2 --max-pass-rate 0.99 results.jsonl
     """
     from nanokit.traces import export_sft
 
-    typer.echo(f"{export_sft(results, out, per_problem=per_problem)} accepted attempts written to {out}")
+    count = export_sft(results, out, per_problem=per_problem, max_pass_rate=max_pass_rate)
+    typer.echo(f"{count} accepted attempts written to {out}")
 
 
 @traces_app.command("triton-problems")

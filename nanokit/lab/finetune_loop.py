@@ -23,6 +23,7 @@ from typing import Any
 
 from nanokit import VLLMServer
 from nanokit.bench import write_json_atomic
+from nanokit.chat import PRESETS
 from nanokit.tiny import build
 from nanokit.tiny.data import MIX, SHIPPED_MIX, Mix
 from nanokit.traces import (
@@ -56,7 +57,7 @@ def _timed(phases: dict[str, float], name: str, work):
 
 def run_loop(out: Path, *, train_problems: int, held_out: int, held_out_mix: int, tools: int, samples: int,
              per_problem: int, config: FinetuneConfig, seed: int = 0, work: Path | None = None,
-             mix: str = "shipped") -> dict[str, Any]:
+             mix: str = "shipped", preset: str = "tools", max_pass_rate: float | None = None) -> dict[str, Any]:
     work = work or out / "work"
     work.mkdir(parents=True, exist_ok=True)
     phases: dict[str, float] = {}
@@ -77,13 +78,13 @@ def run_loop(out: Path, *, train_problems: int, held_out: int, held_out_mix: int
         print(f"before: {before.to_dict()} eval split: {mix_before.to_dict()}", flush=True)
         for on in (True, False):
             mine = [p for p in problems if p.meta["thinking"] == on]
-            generation = GenerationConfig(samples=samples, concurrency=8, max_tokens=300, thinking=on)
+            generation = GenerationConfig(samples=samples, concurrency=8, max_tokens=300, thinking=on, preset=preset)
             _timed(phases, f"generate_thinking_{'on' if on else 'off'}",
                    lambda: generate_traces(base, mine, attempts, generation, progress=False))  # noqa: B023
     finally:
         base.stop()
     stats = problem_stats(read_attempts(attempts))
-    kept = export_sft(attempts, sft, per_problem=per_problem)
+    kept = export_sft(attempts, sft, per_problem=per_problem, max_pass_rate=max_pass_rate)
     print(f"{kept} verified attempts kept for training", flush=True)
 
     weights = work / "weights"
@@ -112,7 +113,10 @@ def run_loop(out: Path, *, train_problems: int, held_out: int, held_out_mix: int
                    "attempts_judged": judged, "attempts_passed": sum(s.passed for s in stats),
                    "pass_at_1": round(mean_pass_at(stats, 1) or 0.0, 4),
                    f"pass_at_{samples}": round(mean_pass_at(stats, samples) or 0.0, 4),
-                   "kept_for_training": kept, "per_problem_cap": per_problem},
+                   "sampling": {"preset": preset, **asdict(PRESETS[preset])},
+                   "solved_by": {f"{k}/{samples}": sum(1 for s in stats if s.judged == samples and s.passed == k)
+                                 for k in range(samples + 1)},
+                   "kept_for_training": kept, "per_problem_cap": per_problem, "max_pass_rate": max_pass_rate},
         "finetune": {"config": asdict(config), "steps": report.steps_done, "final_loss": round(report.final_loss, 4),
                      "tokens_seen": report.tokens_seen, "seconds": round(report.seconds, 1)},
         "phases_s": phases, "load_avg_1m_at_end": os.getloadavg()[0], "cpu_count": os.cpu_count(),
@@ -129,10 +133,14 @@ def markdown(result: dict[str, Any]) -> str:
 
     head = ["| model | exact | rate | Wilson 95% | by reasoning |", "| --- | --- | --- | --- | --- |"]
     phases = ", ".join(f"{k} {v:.0f} s" for k, v in result["phases_s"].items())
+    sampling = traces.get("sampling", {"temperature": 0.6})
+    solved = ", ".join(f"{k}: {v}" for k, v in traces.get("solved_by", {}).items())
     traces_line = (f"Traces: {traces['problems']} training problems x {traces['samples_per_problem']} attempts "
-                   f"(temperature 0.6); {traces['attempts_passed']}/{traces['attempts_judged']} verified "
-                   f"(pass@1 {traces['pass_at_1']:.1%}); {traces['kept_for_training']} kept, at most "
-                   f"{traces['per_problem_cap']} per problem.")
+                   f"(temperature {sampling['temperature']}); {traces['attempts_passed']}/{traces['attempts_judged']} "
+                   f"verified (pass@1 {traces['pass_at_1']:.1%}); problems by attempts solved {solved}; "
+                   f"{traces['kept_for_training']} kept, at most {traces['per_problem_cap']} per problem"
+                   + (f", only from problems solved at most {traces['max_pass_rate']:.0%} of the time."
+                      if traces.get("max_pass_rate") is not None else "."))
     return "\n".join([
         "# The CPU fine-tuning loop on the embedded model", "", result["what"], "",
         (f"Skill: {result['skill']}. Held-out: {held['n']} new problems ({held['split']}), temperature 0, "
@@ -162,11 +170,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=3e-4)
     parser.add_argument("--mix", choices=sorted(MIXES), default="shipped", help="the data problems are drawn from")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="tools",
+                        help="sampling of the attempts: the model card's tools preset, or reasoning (temperature 1.0)")
+    parser.add_argument("--max-pass-rate", type=float, default=None,
+                        help="train only on problems solved at most this share of the time (0.99 drops always-solved)")
     args = parser.parse_args(argv)
     config = FinetuneConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate)
     result = run_loop(args.out, train_problems=args.train_problems, held_out=args.held_out,
                       held_out_mix=args.held_out_mix, tools=args.tools, samples=args.samples,
-                      per_problem=args.per_problem, config=config, work=args.work, mix=args.mix)
+                      per_problem=args.per_problem, config=config, work=args.work, mix=args.mix, preset=args.preset,
+                      max_pass_rate=args.max_pass_rate)
     write_json_atomic(result, args.out / "finetune_loop.json")
     (args.out / "finetune_loop.md").write_text(markdown(result), encoding="utf-8")
     print(markdown(result))

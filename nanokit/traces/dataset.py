@@ -126,10 +126,26 @@ def sft_row(record: Mapping[str, Any]) -> dict[str, Any]:
                                **({"enable_thinking": thinking} if thinking is not None else {})}}
 
 
-def accepted(records: Iterable[Mapping[str, Any]], *, per_problem: int | None = None) -> list[dict[str, Any]]:
-    """Attempts a verifier passed (newest record per attempt), at most `per_problem` of each problem."""
+def accepted(records: Iterable[Mapping[str, Any]], *, per_problem: int | None = None,
+             max_pass_rate: float | None = None) -> list[dict[str, Any]]:
+    """Attempts a verifier passed (newest record per attempt), at most `per_problem` of each problem.
+
+    `max_pass_rate`: keep only problems whose judged attempts passed at most that share (1.0 keeps every problem).
+    A problem every sample solves adds rows the model already writes (their loss is near zero, so they teach
+    little and crowd out the problems it solves only sometimes, which is where rejection sampling has signal).
+    """
+    records = latest(records)
+    if max_pass_rate is not None:
+        tally: dict[str, list[int]] = {}
+        for record in records:
+            if _judged(record):
+                slot = tally.setdefault(str(record["problem_id"]), [0, 0])
+                slot[0] += int(_passed(record))
+                slot[1] += 1
+        records = [r for r in records
+                   if (t := tally.get(str(r["problem_id"]))) is not None and t[0] <= max_pass_rate * t[1]]
     kept, counts = [], {}
-    for record in latest(records):
+    for record in records:
         if not _passed(record):
             continue
         problem_id = str(record["problem_id"])
@@ -141,9 +157,10 @@ def accepted(records: Iterable[Mapping[str, Any]], *, per_problem: int | None = 
 
 
 def export_sft(results_path: str | os.PathLike, out_path: str | os.PathLike, *,
-               per_problem: int | None = None) -> int:
-    """Write the accepted attempts of a results file as SFT JSONL; returns how many rows were written."""
-    rows = [sft_row(r) for r in accepted(read_attempts(results_path), per_problem=per_problem)]
+               per_problem: int | None = None, max_pass_rate: float | None = None) -> int:
+    """Write the accepted attempts of a results file as SFT JSONL (`accepted` says which); returns the row count."""
+    records = accepted(read_attempts(results_path), per_problem=per_problem, max_pass_rate=max_pass_rate)
+    rows = [sft_row(r) for r in records]
     out = Path(out_path)
     temporary = out.with_name(f".{out.name}.tmp")
     temporary.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
