@@ -9,7 +9,11 @@ schema), so rejection sampling on train-split problems of that mix had nothing t
 tools (`tools=12`), the model is weak on train-split wording too (58/80 exact; 66/80 with 8 tools) and
 4 samples at temperature 0.6 solve some of what greedy decoding misses: the gap the loop aims at. Measured
 so far (notebooks/results/finetune_2026-12-01), the loop has not closed it: 211/300 -> 217/300 at a peak
-learning rate of 3e-4 (inside the noise), 284/400 -> 267/400 at 1e-3 (worse).
+learning rate of 3e-4 (inside the noise), 284/400 -> 267/400 at 1e-3 (worse). On the stage-3 weights and tools
+invented per conversation (`mix=Mix(invented=1.0)`, notebooks/results/finetune_2026-12-01b), neither: 170/400
+held out before; 165 after at temperature 0.6 and 1e-3; 147 after 8 samples at temperature 1.0, keeping only
+problems not always solved, 3 epochs at 1e-3; 169 after the same rows, 1 epoch at 2e-4. Half those problems
+are never solved by 8 samples, so rejection sampling has nothing to keep for them.
 
     problems = tool_call_problems(160, split="train", tools=12)   # from the generator's training split
     generate_traces(server, problems, "attempts.jsonl", GenerationConfig(samples=4))   # temperature 0.6
