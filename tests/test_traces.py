@@ -116,6 +116,8 @@ def test_export_keeps_accepted_attempts_with_reasoning_in_the_template_form(tmp_
     assert [r["problem_id"] for r in accepted(read_attempts(path), max_pass_rate=0.99)] == ["a"]
     assert len(accepted(read_attempts(path), max_pass_rate=1.0)) == 3
     assert accepted(read_attempts(path), max_pass_rate=0.49) == []  # a passed half its attempts
+    with pytest.raises(ConfigError, match="max_pass_rate=0.99"):
+        accepted(read_attempts(path), max_pass_rate=99)
     out = tmp_path / "sft.jsonl"
     assert export_sft(path, out) == 3
     rows = [json.loads(line) for line in out.read_text().splitlines()]

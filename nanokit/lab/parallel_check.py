@@ -105,7 +105,7 @@ def planner_check(spec: LaunchSpec, plan, text: str) -> dict[str, Any]:
 
 def capacity(spec: LaunchSpec, plan) -> int:
     """Requests the deployment runs at once: each replica's --max-num-seqs, or fewer where its KV cache is full."""
-    per_replica = min(spec.concurrency or 256, int(plan.max_concurrency))
+    per_replica = min(spec.concurrency, int(plan.max_concurrency))
     return max(1, per_replica * spec.dp)
 
 
@@ -258,6 +258,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [s for s in args.strategies if s not in STRATEGIES]
     if unknown:
         p.error(f"unknown strategy {unknown[0]!r}; pass --strategies with any of {', '.join(STRATEGIES)}")
+    if args.rounds < 1:
+        p.error("pass --rounds 1 or more (3 gives each point a median and a range)")
     if args.cpu:
         args.model = args.model or tiny.build(progress=False)
         defaults = {"context": 1024, "max_num_seqs": 16, "input_len": 128, "output_len": 128, "sweep": [1, 4, 16]}

@@ -134,6 +134,9 @@ def accepted(records: Iterable[Mapping[str, Any]], *, per_problem: int | None = 
     A problem every sample solves adds rows the model already writes (their loss is near zero, so they teach
     little and crowd out the problems it solves only sometimes, which is where rejection sampling has signal).
     """
+    if max_pass_rate is not None and not 0.0 <= max_pass_rate <= 1.0:
+        raise ConfigError(f"max_pass_rate is a share of attempts between 0 and 1, not {max_pass_rate}; pass for "
+                          "example max_pass_rate=0.99 to leave out problems every attempt solved.")
     records = latest(records)
     if max_pass_rate is not None:
         tally: dict[str, list[int]] = {}
