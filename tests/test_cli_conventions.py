@@ -251,3 +251,13 @@ def test_bench_takes_the_server_root_as_vllm_bench_serve_does(server):
 def test_bench_error_at_the_cli_names_the_model_option(server):
     result = CliRunner().invoke(app, ["bench", "--base-url", server.base_url, "--model", "nope"])
     assert result.exit_code == 1 and "Pass one of those as --model." in result.output, result.output
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("--hidden-size", "500", "--hidden-size 500 must be a multiple of 64"),
+    ("--layer-pattern", "M*X", "--layer-pattern 'M*X' must use only M (Mamba-2)"),
+])
+def test_tiny_train_refuses_a_bad_shape_in_its_own_options_before_any_work(tmp_path, option, value, said):
+    result = invoke("tiny", "train", option, value, "--out", str(tmp_path / "out"), "--device", "cpu")
+    assert result.exit_code == 1 and said in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()

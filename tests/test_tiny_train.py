@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -139,8 +140,11 @@ def test_the_defaults_are_the_shipped_weights_recipe():
     assert all(stage["model_config"] == model_config() for stage in stages)
     # How the run was executed, not what it learnt: the device, data-preparation processes, snapshots.
     how = {"device", "threads", "encode_workers", "save_every", "max_seconds", "init_from"}
-    defaults = {k: v for k, v in dataclasses.asdict(TrainConfig()).items() if k not in how}
+    # The shape became an option after stage 1 ran, so its record holds it only as model_config.
+    shape = {"hidden_size", "layer_pattern"}
+    defaults = {k: v for k, v in dataclasses.asdict(TrainConfig()).items() if k not in how | shape}
     assert defaults == {k: v for k, v in stages[0]["config"].items() if k not in how}
+    assert model_config(TrainConfig().hidden_size, TrainConfig().layer_pattern) == stages[0]["model_config"]
     assert not stages[0]["config"]["init_from"] and all(stage["config"]["init_from"] for stage in stages[1:])
     # Every stage ran its schedule to the end: all its steps, or until its max_seconds guard ended it.
     assert all(s["steps_done"] == s["config"]["steps"] or s["config"]["max_seconds"] for s in stages)
@@ -205,3 +209,28 @@ def test_the_file_form_trains_without_nanokits_client_libraries(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "step 1/1 loss" in out.stdout
     assert (tmp_path / "run" / "model.safetensors").is_file()
+
+
+def test_the_shape_follows_the_width_and_bad_shapes_are_refused_in_one_sentence():
+    wide = model_config(512, "M*-*")
+    assert (wide["num_attention_heads"], wide["mamba_num_heads"], wide["intermediate_size"]) == (8, 16, 1536)
+    assert wide["mamba_num_heads"] * wide["mamba_head_dim"] == wide["expand"] * wide["hidden_size"]
+    assert wide["layers_block_type"] == ["linear_attention", "full_attention", "mlp", "full_attention"]
+    with pytest.raises(ConfigError, match="hidden_size=500 must be a multiple of 64"):
+        model_config(500)
+    for pattern in ("M*X", "MM--", "**"):
+        with pytest.raises(ConfigError, match=f"layer_pattern='{re.escape(pattern)}' must use only M"):
+            model_config(384, pattern)
+
+
+def test_a_new_shape_trains_records_itself_and_is_served_as_trained(tmp_path):
+    from nanokit.tiny.checkpoint import weights_config
+
+    narrow = dataclasses.replace(SMALL, hidden_size=128, layer_pattern="M*-")
+    report = train(narrow, tmp_path / "narrow", progress=False)
+    assert weights_config(tmp_path / "narrow") == model_config(128, "M*-")
+    assert report.parameters < 1_000_000  # the shipped shape has 5.6 M
+    # A later stage must keep the checkpoint's shape, and is told so before any work.
+    with pytest.raises(ConfigError, match=r"was trained at hidden_size=128 layer_pattern=M\*-; pass those"):
+        train(dataclasses.replace(SMALL, init_from=str(tmp_path / "narrow")), tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()

@@ -46,6 +46,9 @@ def train_command(
         RECIPE.max_seconds, "--max-seconds", min=0, help="Stop and save once this many seconds have passed (0: no limit)."),
     init_from: Path | None = typer.Option(
         None, "--init-from", help="Continue from this checkpoint folder (its weights and tokenizer): a later stage."),
+    hidden_size: int = typer.Option(RECIPE.hidden_size, "--hidden-size", min=128, help="Model width (a multiple of 64; heads follow it)."),
+    layer_pattern: str = typer.Option(
+        RECIPE.layer_pattern, "--layer-pattern", help="Layers in order: M Mamba-2, * attention, - MLP."),
 ) -> None:
     """Train the embedded model on synthetic chats and write model.safetensors + tokenizer.json.
 
@@ -57,8 +60,13 @@ def train_command(
     Example: nanokit tiny train --steps 200 --out ./my-tiny --device cpu
     """
     from nanokit.errors import ConfigError
+    from nanokit.tiny.architecture import check_shape
     from nanokit.tiny.train import train
 
+    try:
+        check_shape(hidden_size, layer_pattern, names=("--hidden-size ", "--layer-pattern "))
+    except ConfigError as exc:
+        fail(exc)
     if device == "auto":
         import torch
 
@@ -66,7 +74,8 @@ def train_command(
 
     config = TrainConfig(seed=seed, steps=steps, batch_size=batch_size, device=device, threads=threads,
                          learning_rate=learning_rate, warmup_steps=warmup_steps, tie_embeddings=tie_embeddings, save_every=save_every,
-                         max_seconds=max_seconds, init_from=str(init_from) if init_from else "")
+                         max_seconds=max_seconds, init_from=str(init_from) if init_from else "",
+                         hidden_size=hidden_size, layer_pattern=layer_pattern)
     try:
         report = train(config, out)
     except ConfigError as exc:  # a bad init folder or option: one sentence, no traceback

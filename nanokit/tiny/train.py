@@ -40,7 +40,7 @@ if __name__ in ("__main__", "__mp_main__") and not __package__:
     sys.modules.setdefault("nanokit", _bare)
 
 from nanokit.errors import ConfigError
-from nanokit.tiny.architecture import MAX_MODEL_LEN, model_config
+from nanokit.tiny.architecture import HIDDEN_SIZE, LAYER_PATTERN, MAX_MODEL_LEN, model_config
 from nanokit.tiny.checkpoint import chat_template
 from nanokit.tiny.corpus import encode, hf_tokenizer, prompt_and_completion
 from nanokit.tiny.data import example, examples
@@ -89,6 +89,10 @@ class TrainConfig:
     # this model ("cannot determine truth value of Relational"), and a compile per width is minutes.
     scan_chunk: int = 32
     autocast_bf16: bool = False
+    # The model's shape (architecture.model_config): its width and its layers, M Mamba-2, * attention, - MLP.
+    # A run that continues a checkpoint (init_from) must keep that checkpoint's shape.
+    hidden_size: int = HIDDEN_SIZE
+    layer_pattern: str = LAYER_PATTERN
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,10 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
 
     if config.device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device={config.device!r} but torch sees no CUDA GPU here; train with device='cpu'.")
+    shape = model_config(config.hidden_size, config.layer_pattern)
     init = _checkpoint(config.init_from) if config.init_from else None
+    if init is not None:
+        _check_same_shape(config, init, shape)
     if batches is not None and init is None:
         raise ConfigError("train(batches=...) continues a checkpoint; set init_from to the folder whose tokenizer "
                           "encoded the batches.")
@@ -195,7 +202,7 @@ def train(config: TrainConfig = TrainConfig(), out_dir: str | Path | None = None
         tokenizer_json = learn_tokenizer(config, template)
         _log(progress, f"tokenizer learnt from {config.tokenizer_examples} conversations ({time.monotonic() - start:.0f}s)")
 
-    model = NemotronHForCausalLM(NemotronHConfig(**model_config()))
+    model = NemotronHForCausalLM(NemotronHConfig(**shape))
     _set_scan_chunk(model, config.scan_chunk or model.config.chunk_size)
     if init is not None:
         # save_pretrained writes NemotronH's backbone under its checkpoint name, "backbone." (what vLLM loads).
@@ -351,6 +358,15 @@ def _checkpoint(folder: str) -> dict:
             "record": json.loads(record.read_text("utf-8")) if record.is_file() else None}
 
 
+def _check_same_shape(config: TrainConfig, init: dict, shape: dict) -> None:
+    recorded = (init["record"] or {}).get("model_config")
+    if recorded and (recorded["hidden_size"], recorded["layers_block_type"]) != (shape["hidden_size"], shape["layers_block_type"]):
+        types = {v: k for k, v in (("M", "linear_attention"), ("*", "full_attention"), ("-", "mlp"))}
+        pattern = "".join(types.get(t, "?") for t in recorded["layers_block_type"])
+        raise ConfigError(f"init_from={config.init_from} was trained at hidden_size={recorded['hidden_size']} "
+                          f"layer_pattern={pattern}; pass those, or leave init_from empty to start a new shape.")
+
+
 def _save_model(model, tokenizer_json: str, out: Path, config: TrainConfig, report: TrainReport, torch,
                 init: dict | None = None) -> None:
     if config.tie_embeddings:  # two tensors on disk: vLLM's NemotronH loads lm_head.weight on its own
@@ -365,7 +381,7 @@ def _save(model, tokenizer_json: str, out: Path, config: TrainConfig, report: Tr
     record = {"config": asdict(config), "seconds": round(report.seconds, 1), "final_loss": round(report.final_loss, 4),
               "steps_done": report.steps_done, "tokens_seen": report.tokens_seen, "parameters": report.parameters,
               "torch_threads": config.threads, "device_name": _device_name(config.device, torch),
-              "model_config": model_config()}
+              "model_config": model_config(config.hidden_size, config.layer_pattern)}
     if init is not None:  # the earlier stage(s) this run continued from
         record["init"] = init["record"]
     out.mkdir(parents=True, exist_ok=True)
