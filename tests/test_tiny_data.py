@@ -143,6 +143,7 @@ def test_evaluation_values_names_and_tools_are_held_out_of_training():
     eval_descriptions = {t["function"]["description"] for c in held for t in c.tools}
     shipped = {s["function"]["description"] for s in EXAMPLE_SCHEMAS.values()}
     assert eval_names and not eval_names & train_names
+    assert all(held_out(name) for name in eval_names)  # none left on the training side after too few draws
     assert not (eval_descriptions & train_descriptions) - shipped
     assert len(held) == 300 and {c.kind for c in held} == set(KINDS)
 
@@ -252,3 +253,26 @@ def test_the_shipped_mix_draws_only_the_catalogue_with_its_own_parameter_names()
     assert len(declared - names) > 100  # invented and renamed parameters
     # the invented intents' slot names (p0, p1, ...) are the questions' own, never a parameter's
     assert not any(re.fullmatch(r"p\d", p) or re.search(r"_p\d$", p) for p in declared)
+
+
+def test_memory_questions_and_two_request_joins_come_in_many_wordings_held_out_whole():
+    """The name is asked back in thousands of composed wordings, the held-out split's never trained on; the
+    shipped mix still asks with its ten questions (the data the shipped weights' floors were measured on)."""
+    from nanokit.tiny.data import SHIPPED_MIX
+    from nanokit.tiny.talk import _NAME_QUESTIONS, name_question
+
+    rng = random.Random(5)
+    train_side = {name_question(rng, "train") for _ in range(3000)}
+    eval_side = {name_question(rng, "eval") for _ in range(600)}
+    assert len(train_side) > 1500 and len(eval_side) > 300 and not train_side & eval_side
+    assert all(held_out(q) for q in eval_side) and not any(held_out(q) for q in train_side)
+
+    def last_user(ex):
+        return [m["content"] for m in ex.messages if m["role"] == "user"][-1]
+
+    shipped = {last_user(example(rng, "train", "memory", mix=SHIPPED_MIX)) for _ in range(200)}
+    assert shipped <= set(_NAME_QUESTIONS)
+    current = {last_user(example(rng, "train", "memory")) for _ in range(200)}
+    assert len(current - set(_NAME_QUESTIONS)) > 150
+    joined = {last_user(example(rng, "train", "two_step")) for _ in range(300)}
+    assert any(q.startswith("Two requests: 1) ") or "\n- " in q or " Plus, " in q for q in joined)

@@ -43,18 +43,20 @@ class Mix:
     """What the generator draws besides the catalogue's intents as they were first written.
 
     `invented`: the share of requests for an intent invented for the conversation (nanokit.tiny.invented);
-    `renamed`: whether a catalogue tool's parameters are sometimes named for that one tool (intents.tool_for).
+    `renamed`: whether a catalogue tool's parameters are sometimes named for that one tool (intents.tool_for);
+    `composed`: whether memory questions and two-request messages draw from talk's composed wordings.
     """
 
     invented: float = 0.5
     renamed: bool = True
+    composed: bool = True  # name questions and two-request joins from talk's composed lists
 
 
 MIX = Mix()  # the generator's data now: what `nanokit tiny train` trains on and the held-out split it draws
 # What the shipped weights (2026-12-01) were trained on: catalogue intents only, their names from its lists.
 # Drawn with it, the generator gives the very conversations it gave then (the 600 held-out cases and the
 # training stream were compared with those of commit b2f9b0a, the generator before invented intents).
-SHIPPED_MIX = Mix(invented=0.0, renamed=False)
+SHIPPED_MIX = Mix(invented=0.0, renamed=False, composed=False)
 KINDS = ("tool_call", "tool_result", "no_tool", "greeting", "memory", "two_step")
 WEIGHTS = {"tool_call": 30, "tool_result": 20, "no_tool": 16, "greeting": 8, "memory": 8, "two_step": 18}
 
@@ -247,7 +249,7 @@ def _final(rng: random.Random, split: Split, kind: str, thinking: bool, turns: T
         target = assistant(_answer(rng, request, key), think(_result_reasoning(request, result, key)))
         return Example(kind, tuple(turns.messages), offered, thinking, target, {"contains": [key]})
     if kind == "two_step":
-        return _two_step(rng, split, thinking, turns, [by_intent[i.key] for i in need], offered)
+        return _two_step(rng, split, thinking, turns, [by_intent[i.key] for i in need], offered, mix.composed)
     if kind == "greeting":
         question, answer, reasoning, name = greeting_turn(rng, split)
         turns.messages.append({"role": "user", "content": question})
@@ -258,7 +260,7 @@ def _final(rng: random.Random, split: Split, kind: str, thinking: bool, turns: T
         turns.messages += [{"role": "user", "content": question}, assistant(answer)]
         if rng.random() < 0.5:
             _history_exchange(rng, split, turns, tools)
-        question, answer, reasoning = memory_question(rng, split, name)
+        question, answer, reasoning = memory_question(rng, split, name, composed=mix.composed)
         turns.messages.append({"role": "user", "content": question})
         return Example(kind, tuple(turns.messages), offered, thinking, assistant(answer, think(reasoning)),
                        {"contains": [name]})
@@ -274,10 +276,10 @@ def _final(rng: random.Random, split: Split, kind: str, thinking: bool, turns: T
 
 
 def _two_step(rng: random.Random, split: Split, thinking: bool, turns: Turns, tools: list[Tool],
-              offered: tuple[dict[str, Any], ...]) -> Example:
+              offered: tuple[dict[str, Any], ...], composed: bool = True) -> Example:
     """Two requests in one question; the target is one of the three turns, the earlier ones in history."""
     first, second = (ask(rng, tool, split, styled(rng, split)) for tool in tools)
-    turns.messages.append({"role": "user", "content": two_step_question(rng, split, first.question, second.question)})
+    turns.messages.append({"role": "user", "content": two_step_question(rng, split, first.question, second.question, composed)})
     results = [r.tool.intent.result(rng, r.values) for r in (first, second)]
     steps = [{"call": _expected_call(r), "result": res} for r, (res, _) in zip((first, second), results)]
     expect = {"steps": steps, "contains": [results[1][1]]}

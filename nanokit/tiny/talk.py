@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from nanokit.tiny.values import Split, person_name, pick
+from nanokit.tiny.values import Split, on_side, person_name, pick
 
 SYSTEM_PROMPTS = ("You are a helpful assistant.", "You are a helpful assistant that can use tools.",
                   "You are a concise assistant.", "Answer briefly.", "You are a friendly assistant. Keep answers short.",
@@ -105,8 +105,37 @@ def greeting_turn(rng: random.Random, split: Split, *, named: bool = False) -> t
     return question, answer, f"The user greets me and says their name is {name}. I will greet {name} back.", name
 
 
-def memory_question(rng: random.Random, split: Split, name: str) -> tuple[str, str, str]:
-    return (pick(rng, _NAME_QUESTIONS, split), rng.choice(_MEMORY_REPLIES).replace("{n}", name),
+# Asking back for the name, composed (lead-in x question x ending x case) and partitioned on the whole
+# question, so the held-out split meets combinations it never saw, made of parts it did: with the ten
+# questions above, two held out, a model trained long enough took both for requests to refuse (2% recalled).
+_NAME_CORES = ("what is my name", "what's my name", "whats my name", "do you remember my name", "can you tell me my name",
+               "what did I say my name was", "remind me what my name is", "what name did I give you", "say my name",
+               "do you know who I am", "who am I", "what do you call me", "what was my name again", "tell me my name",
+               "which name did I tell you", "do you still know my name", "what name did I mention", "repeat my name",
+               "what's the name I gave you", "what am I called", "how did I introduce myself", "who did I say I was",
+               "what did I tell you my name is", "do you recall who I am", "have you forgotten my name",
+               "could you remind me of my name", "what name do I go by", "do you remember who I said I am",
+               "what was the name I told you", "can you recall my name")
+_NAME_LEADS = ("", "", "", "", "Quick question: ", "Hey, ", "So ", "Okay, ", "By the way, ", "Sorry, ", "Hmm, ",
+               "Wait, ", "Now, ", "One thing: ", "Just checking: ", "Test: ", "Before we go on, ", "Out of curiosity, ")
+_NAME_ENDS = ("?", "?", "?", "", " again?", ", please?", "? Just checking.", " from before?", "? I think I told you.",
+              "??", " :)", "? I forget if I said.", ".")
+
+
+def name_question(rng: random.Random, split: Split) -> str:
+    """A question asking for the name the user gave earlier, in one of a few thousand wordings."""
+    def draw() -> str:
+        lead, core, end = rng.choice(_NAME_LEADS), rng.choice(_NAME_CORES), rng.choice(_NAME_ENDS)
+        text = lead + (core if lead else core[:1].upper() + core[1:]) + end
+        return text.lower() if rng.random() < 0.2 else text
+
+    return on_side(rng, split, draw)
+
+
+def memory_question(rng: random.Random, split: Split, name: str, composed: bool = True) -> tuple[str, str, str]:
+    """(question, answer, reasoning) recalling `name`; composed=False asks as the shipped weights' data did."""
+    question = name_question(rng, split) if composed else pick(rng, _NAME_QUESTIONS, split)
+    return (question, rng.choice(_MEMORY_REPLIES).replace("{n}", name),
             f"Earlier in this conversation the user said their name is {name}.")
 
 
@@ -127,7 +156,14 @@ _JOINS = ("{a} Also, {b}", "{a} And {b}", "Two things: {a} Then {b}", "{a} After
           "{a}\n{b}", "{a} Oh, and {b}", "Can you do two things? {a} And also {b}")
 
 
-def two_step_question(rng: random.Random, split: Split, first: str, second: str) -> str:
+_MORE_JOINS = ("{a} Plus, {b}", "{a} Next, {b}", "{a} Additionally, {b}", "I need two things. {a} {b}",
+               "{a} While you're at it, {b}", "{a} Once that's done, {b}", "Two requests: 1) {a} 2) {b}",
+               "{a} Secondly, {b}", "{a} And then {b}", "{a} On top of that, {b}", "{a}\n\n{b}", "{a} Also {b}",
+               "Couple of things. {a} And {b}", "{a} Then, {b}", "- {a}\n- {b}", "{a} Oh also, {b}")
+
+
+def two_step_question(rng: random.Random, split: Split, first: str, second: str, composed: bool = True) -> str:
+    """Two requests joined in one message; composed=False joins them as the shipped weights' data did."""
     if first[-1:].isalnum():
         first += "."
-    return pick(rng, _JOINS, split, share=4).format(a=first, b=second)
+    return pick(rng, _JOINS + _MORE_JOINS if composed else _JOINS, split, share=4).format(a=first, b=second)
