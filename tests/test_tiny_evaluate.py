@@ -17,6 +17,7 @@ from nanokit.tiny.evaluate import (
     format_table,
     generated_cases,
     meets_targets,
+    missed,
     run_case,
     score,
 )
@@ -56,6 +57,10 @@ def test_a_tool_call_counts_exact_arguments_and_false_refusals():
     assert checks(case, [right], None, arguments_match) == {"thinking_off": True, "tool_call": True, "false_refusal": False}
     assert checks(case, [wrong], None, arguments_match)["tool_call"] is False
     assert checks(case, [silent], None, arguments_match) == {"thinking_off": True, "tool_call": False, "false_refusal": True}
+    # a failure listing names what went the wrong way: a right call is no failure, a silence two of them
+    assert missed(checks(case, [right], None, arguments_match)) == []
+    assert missed(checks(case, [wrong], None, arguments_match)) == ["tool_call"]
+    assert missed(checks(case, [silent], None, arguments_match)) == ["tool_call", "false_refusal"]
 
 
 def test_thinking_on_needs_closed_reasoning_and_an_answer():

@@ -115,6 +115,7 @@ def eval_command(
         generated_cases,
         handwritten_cases,
         meets_targets,
+        missed,
         score,
     )
 
@@ -136,8 +137,8 @@ def eval_command(
             results = evaluate(endpoint.client(), endpoint.model_name, chosen)
             columns[label] = rates = score(results)
             ok = meets_targets(rates, handwritten=label == "handwritten") and ok
-            failures = [{"id": r.case.id, "failed": [m for m, p in r.checks.items() if not p],
-                         "replies": [str(reply) for reply in r.replies]} for r in results if not all(r.checks.values())]
+            failures = [{"id": r.case.id, "failed": missed(r.checks), "replies": [str(reply) for reply in r.replies]}
+                        for r in results if missed(r.checks)]
             record[label] = {"rates": rates, "failures": failures}
             if show_failures:
                 for failure in failures:

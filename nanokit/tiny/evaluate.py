@@ -207,6 +207,12 @@ def checks(case, replies: Sequence[Reply], streamed: Reply | None, match) -> dic
     return result
 
 
+def missed(checks_of_case: dict[str, bool]) -> list[str]:
+    """The metrics a case went the wrong way on: a False where the rate must reach its target, a True where
+    it must stay under it (a fitting tool offered and no call made counts towards false_refusal)."""
+    return [m for m, held in checks_of_case.items() if held == (m in TARGETS and TARGETS[m][1] == "max")]
+
+
 def score(results: Sequence[CaseResult]) -> dict[str, tuple[int, int]]:
     """metric -> (cases where it held, cases counted)."""
     totals: dict[str, list[int]] = {}
