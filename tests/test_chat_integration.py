@@ -72,11 +72,9 @@ def test_stream_events_rebuild_the_result(server):
     assert result.timings.total_s >= (result.timings.first_token_s or 0)
 
 
-# At 4 the server closes the shipped weights' reasoning after "The user wants" and they end the turn with an
-# empty answer (stage 3, 2026-12-01; stage 2 did so at 32): the budget holds, the stand-in's answer after it
-# does not.
-@pytest.mark.parametrize("budget", [pytest.param(4, marks=pytest.mark.xfail(
-    strict=True, reason="the shipped weights answer nothing after their reasoning is cut at 4 tokens")), 16, 32])
+# At 4 the server closes the reasoning after "The user wants"; stage 3 (2026-12-01) then ended the turn with an
+# empty answer (stage 2 did so at 32), stage 5 (2026-12-02) answers.
+@pytest.mark.parametrize("budget", [4, 16, 32])
 def test_server_budget_caps_reasoning_tokens(server, budget):
     result = chat(server, PROMPTS[1], reasoning_budget=budget, budget_mode="server", max_tokens=64,
                   preset="plain", seed=0)
