@@ -35,6 +35,12 @@ _LAYER_TYPES = {"M": "linear_attention", "*": "full_attention", "-": "mlp"}
 
 
 HIDDEN_SIZE = 384
+
+
+def layer_pattern_of(layers_block_type: list[str]) -> str:
+    """The pattern (M, *, -) of a config's `layers_block_type` list: model_config's inverse for the layers."""
+    letters = {kind: letter for letter, kind in _LAYER_TYPES.items()}
+    return "".join(letters.get(kind, "?") for kind in layers_block_type)
 HEAD_DIM = 64
 
 

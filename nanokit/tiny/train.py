@@ -40,7 +40,13 @@ if __name__ in ("__main__", "__mp_main__") and not __package__:
     sys.modules.setdefault("nanokit", _bare)
 
 from nanokit.errors import ConfigError
-from nanokit.tiny.architecture import HIDDEN_SIZE, LAYER_PATTERN, MAX_MODEL_LEN, model_config
+from nanokit.tiny.architecture import (
+    HIDDEN_SIZE,
+    LAYER_PATTERN,
+    MAX_MODEL_LEN,
+    layer_pattern_of,
+    model_config,
+)
 from nanokit.tiny.checkpoint import chat_template
 from nanokit.tiny.corpus import encode, hf_tokenizer, prompt_and_completion
 from nanokit.tiny.data import example, examples
@@ -361,10 +367,9 @@ def _checkpoint(folder: str) -> dict:
 def _check_same_shape(config: TrainConfig, init: dict, shape: dict) -> None:
     recorded = (init["record"] or {}).get("model_config")
     if recorded and (recorded["hidden_size"], recorded["layers_block_type"]) != (shape["hidden_size"], shape["layers_block_type"]):
-        types = {v: k for k, v in (("M", "linear_attention"), ("*", "full_attention"), ("-", "mlp"))}
-        pattern = "".join(types.get(t, "?") for t in recorded["layers_block_type"])
         raise ConfigError(f"init_from={config.init_from} was trained at hidden_size={recorded['hidden_size']} "
-                          f"layer_pattern={pattern}; pass those, or leave init_from empty to start a new shape.")
+                          f"layer_pattern={layer_pattern_of(recorded['layers_block_type'])}; pass those, or leave "
+                          "init_from empty to start a new shape.")
 
 
 def _save_model(model, tokenizer_json: str, out: Path, config: TrainConfig, report: TrainReport, torch,
