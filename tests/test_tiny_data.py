@@ -237,7 +237,7 @@ def test_invented_intents_are_new_per_conversation_and_held_out_by_split():
 
 
 def test_the_shipped_mix_draws_only_the_catalogue_with_its_own_parameter_names():
-    """SHIPPED_MIX is the data the shipped weights learnt: no invented intent, every parameter named from its list."""
+    """SHIPPED_MIX is stage 2's data: no invented intent, every parameter named from its list."""
     from nanokit.tiny.data import SHIPPED_MIX, Mix
 
     names = {n for i in INTENTS for p in i.params for n in p.names} | {
@@ -257,7 +257,7 @@ def test_the_shipped_mix_draws_only_the_catalogue_with_its_own_parameter_names()
 
 def test_memory_questions_and_two_request_joins_come_in_many_wordings_held_out_whole():
     """The name is asked back in thousands of composed wordings, the held-out split's never trained on; the
-    shipped mix still asks with its ten questions (the data the shipped weights' floors were measured on)."""
+    shipped mix still asks with its ten questions (the data the integration floors are measured on)."""
     from nanokit.tiny.data import SHIPPED_MIX
     from nanokit.tiny.talk import _NAME_QUESTIONS, name_question
 

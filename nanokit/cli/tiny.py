@@ -94,7 +94,7 @@ def eval_command(
     base_url: str | None = typer.Option(None, "--base-url", help="Evaluate an already running server instead."),
     seed: int = typer.Option(1234, "--seed", min=0, help="Seed of the generated held-out set."),
     mix: str = typer.Option("current", "--mix", help="Generated set's data: current (with invented tools) or "
-                            "shipped (what the shipped weights were trained on)."),
+                            "shipped (stage 2's data: the catalogue's tools only)."),
     show_failures: bool = typer.Option(False, "--show-failures", help="Print each failed case."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the rates (and failures) to this file."),
 ) -> None:

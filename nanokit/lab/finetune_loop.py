@@ -42,8 +42,8 @@ from nanokit.traces.finetune import (
     tool_call_problems,
 )
 
-# --mix: the data the problems are drawn from. shipped: what the shipped weights learnt (the 2026-12-01 runs);
-# invented: only intents invented per conversation (nanokit.tiny.invented), a skill those weights never saw.
+# --mix: the data the problems are drawn from. shipped: stage 2's data, the catalogue only (the 2026-12-01 runs);
+# invented: only intents invented per conversation (nanokit.tiny.invented), a skill stage 2 never saw.
 MIXES = {"shipped": SHIPPED_MIX, "current": MIX, "invented": Mix(invented=1.0)}
 
 

@@ -6,7 +6,7 @@ on, then content or tool calls). Tools are drawn per conversation (`intents.tool
 worded descriptions and parameter names, optional fields, and some of the time the cookbook's three
 example tools, exactly or with a reworded description. Half the intents asked for are invented for the
 conversation (`invented`), so the tools block has to be read; `Mix` says how much, and SHIPPED_MIX draws
-the data the shipped weights learnt. Results are synthesized (`catalogue`), never run.
+stage 2's data (the catalogue only), on which earlier figures and floors were measured. Results are synthesized (`catalogue`), never run.
 
 Kinds (the hand-written set's names): tool_call, tool_result, no_tool (nothing offered fits: say so;
 a chat question with tools offered: answer it), greeting, memory, two_step (two calls in one trajectory,
@@ -49,11 +49,12 @@ class Mix:
 
     invented: float = 0.5
     renamed: bool = True
-    composed: bool = True  # name questions and two-request joins from talk's composed lists
+    composed: bool = True
 
 
 MIX = Mix()  # the generator's data now: what `nanokit tiny train` trains on and the held-out split it draws
-# What the shipped weights (2026-12-01) were trained on: catalogue intents only, their names from its lists.
+# Stage 2's data (the weights shipped until 2026-12-01): catalogue intents only, their names from its lists;
+# the integration slice, the fine-tune problems and earlier results are measured on it.
 # Drawn with it, the generator gives the very conversations it gave then (the 600 held-out cases and the
 # training stream were compared with those of commit b2f9b0a, the generator before invented intents).
 SHIPPED_MIX = Mix(invented=0.0, renamed=False, composed=False)

@@ -62,7 +62,7 @@ class CaseResult:
 
 def generated_cases(n: int = 600, seed: int = 1234, mix: Mix = MIX) -> list[Case]:
     """`n` held-out cases, kinds and thinking on/off in rotation; a two-step case stops at its question.
-    `mix` is the generator's (data.MIX); data.SHIPPED_MIX draws the split the shipped weights were measured on."""
+    `mix` is the generator's (data.MIX); data.SHIPPED_MIX draws stage 2's split (the catalogue only)."""
     rng = random.Random(f"eval-{seed}")
     cases = []
     for i in range(n):

@@ -79,8 +79,8 @@ def tool_call_problems(n: int, *, split: str = "train", seed: int = 0, thinking:
     """`n` tool-call questions from the embedded model's generator, each with its exact-call verifier.
 
     tools=0: the generator's own mix (1 to 5 tools, earlier exchanges); tools=N: N tools offered, one fits.
-    `mix` (nanokit.tiny.data.Mix) defaults to SHIPPED_MIX, the data the shipped weights learnt, on which the
-    loop of results/finetune_2026-12-01 was measured; data.MIX adds the invented tools they never saw.
+    `mix` (nanokit.tiny.data.Mix) defaults to SHIPPED_MIX, stage 2's data (the catalogue only), on which the
+    loop of results/finetune_2026-12-01 was measured; data.MIX adds invented tools and composed wordings.
     """
     from nanokit.tiny.data import SHIPPED_MIX, example
 
